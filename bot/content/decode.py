@@ -1,0 +1,40 @@
+"""Bytes of an issue file → clean text: encodings, BOM, line ends, mojibake repair."""
+
+from __future__ import annotations
+
+import codecs
+
+from bot.content.repair import repair_text
+
+
+class UndecodableError(ValueError):
+    """The bytes are not a text file in any encoding we accept."""
+
+
+# Tried in order; GB18030 is a superset of GBK and GB2312.
+_ENCODINGS = ("utf-8", "gb18030")
+# A text file has almost no control characters other than tab and line ends.
+_MAX_CONTROL_SHARE = 0.01
+
+
+def decode_issue_bytes(data: bytes) -> str:
+    """Decode an issue file's bytes to text with `\\n` line ends and mojibake repaired."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    if b"\x00" in data:
+        raise UndecodableError("binary data (NUL bytes), not a text file")
+    text = _decode(data)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if text and controls / len(text) > _MAX_CONTROL_SHARE:
+        raise UndecodableError("binary data (control characters), not a text file")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return repair_text(text)
+
+
+def _decode(data: bytes) -> str:
+    for encoding in _ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UndecodableError("not UTF-8 or GB18030 text")

@@ -1,0 +1,72 @@
+"""Plain, frozen value objects that cross from the content pipeline to storage and delivery.
+
+Nothing here knows about Telegram, the database or the file system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str
+    is_animation: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One numbered news item of an issue."""
+
+    number: int
+    title: str  # plain text, as a reader sees it
+    url: str | None  # the cleaned article URL; None when the heading has no link
+    source: str  # who published it ("机器之心"); may be empty
+    body: str  # the item's Markdown source below its heading, images included
+    body_text: str  # plain text of the body, for search and keyword matching
+    images: tuple[Image, ...] = ()
+    links: tuple[Link, ...] = ()  # every cleaned link of the body, once each, in order
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One newsletter issue, parsed from one file."""
+
+    id: str  # the issue date, "20210305"
+    intro: str  # the 导读 text, plain
+    reading_time: str  # "6~10 分钟", from the intro or estimated
+    items: tuple[Item, ...]
+    other_links: tuple[Link, ...]  # the "其他" list
+    content_hash: str  # sha256 of the decoded text; a changed file is an update
+    title: str = "AI 简报"
+
+
+class MessageKind(StrEnum):
+    TEXT = "text"
+    PHOTO = "photo"
+    ANIMATION = "animation"
+    ALBUM = "album"
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One Bot API send: sendMessage, sendPhoto, sendAnimation or sendMediaGroup.
+
+    `text` is Telegram HTML (parse mode HTML): the message text, or the caption of a photo,
+    an animation or the first photo of an album. `fallback_text` is what to send instead
+    when Telegram cannot fetch the media: the same words with the images as links.
+    """
+
+    kind: MessageKind
+    text: str
+    media: tuple[Image, ...] = ()
+    fallback_text: str = ""
+    item_number: int | None = None  # None for the issue header and the "more links" message
