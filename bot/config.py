@@ -1,0 +1,166 @@
+"""Typed settings, read from the environment (and a `.env` file) by `load_settings`.
+
+Nothing is read at import time: `python -m bot preview` must work without any configuration,
+and tests build settings from a plain dict.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or invalid; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None = field(default=None, repr=False)  # a secret: keep it out of logs
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    database_url: str = field(default="sqlite:///data/bot.db", repr=False)  # may hold a password
+    issues_dir: Path = Path("issues")
+    admin_ids: frozenset[int] = frozenset()
+    scan_interval: float = 60.0  # seconds
+    rate_limit: float = 30.0  # messages per second, over all chats
+    publish_cron: str | None = None  # None: broadcast new issues at once
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+
+    @property
+    def telegram_file_url(self) -> str:
+        """The file URL matching `telegram_api_url` (python-telegram-bot's `base_file_url`)."""
+        base = self.telegram_api_url
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base.rstrip("/") + "/file/bot"
+
+    def require_bot_token(self) -> str:
+        """The token, or a ConfigError saying how to set it (only `run` needs one)."""
+        if not self.bot_token:
+            raise ConfigError("BOT_TOKEN is not set; set it in the environment or in .env")
+        return self.bot_token
+
+    def publish_trigger(self) -> CronTrigger | None:
+        """APScheduler trigger for PUBLISH_CRON in TIMEZONE, or None to publish at once."""
+        if self.publish_cron is None:
+            return None
+        return CronTrigger.from_crontab(self.publish_cron, timezone=self.timezone)
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.admin_ids
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, *, dotenv_path: str | Path = ".env"
+) -> Settings:
+    """Build Settings from `env`, or from os.environ over the `.env` file when env is None.
+
+    Real environment variables win over `.env`; os.environ itself is left untouched.
+    """
+    if env is None:
+        file_values = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
+        env = {**file_values, **os.environ}
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None  # an empty variable means "use the default"
+
+    def parse(name: str, parser: Callable[[str, str], T], default: T) -> T:
+        raw = get(name)
+        return default if raw is None else parser(name, raw)
+
+    settings = Settings(
+        bot_token=get("BOT_TOKEN"),
+        telegram_api_url=parse("TELEGRAM_API_URL", _http_url, DEFAULT_TELEGRAM_API_URL),
+        database_url=parse("DATABASE_URL", _database_url, Settings.database_url),
+        issues_dir=Path(get("ISSUES_DIR") or Settings.issues_dir),
+        admin_ids=parse("ADMIN_IDS", _id_list, frozenset()),
+        scan_interval=parse("SCAN_INTERVAL", _positive_number, Settings.scan_interval),
+        rate_limit=parse("RATE_LIMIT", _positive_number, Settings.rate_limit),
+        publish_cron=get("PUBLISH_CRON"),
+        timezone=parse("TIMEZONE", _zone, ZoneInfo("Asia/Shanghai")),
+    )
+    _check_cron(settings)
+    return settings
+
+
+def _check_cron(settings: Settings) -> None:
+    """Check PUBLISH_CRON after the rest: it is only meaningful together with TIMEZONE."""
+    if settings.publish_cron is None:
+        return
+    try:
+        settings.publish_trigger()
+    except ValueError as exc:
+        raise ConfigError(
+            f"PUBLISH_CRON must be a crontab line like '0 9 * * fri', "
+            f"got {settings.publish_cron!r} ({exc})"
+        ) from None
+
+
+def _positive_number(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):  # also rejects NaN
+        raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def _id_list(name: str, raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue  # tolerate "1,2," and spaces
+        try:
+            ids.add(int(part))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be comma-separated numeric Telegram user ids, got {part!r}"
+            ) from None
+    return frozenset(ids)
+
+
+def _http_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"{name} must be an http(s) URL like {DEFAULT_TELEGRAM_API_URL}, got {raw!r}"
+        )
+    return raw
+
+
+def _database_url(name: str, raw: str) -> str:
+    try:
+        make_url(raw)
+    except ArgumentError:
+        shown = repr(raw) if "@" not in raw else "a value with '@' (hidden: it may hold a password)"
+        raise ConfigError(
+            f"{name} must be a database URL like sqlite:///data/bot.db "
+            f"or postgresql+psycopg://user@host/db, got {shown}"
+        ) from None
+    return raw
+
+
+def _zone(name: str, raw: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name} must be an IANA time zone like Asia/Shanghai, got {raw!r}"
+        ) from None

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import DEFAULT_TELEGRAM_API_URL, ConfigError, Settings, load_settings
+
+
+def test_defaults_from_an_empty_environment() -> None:
+    settings = load_settings({})
+    assert settings == Settings()
+    assert settings.bot_token is None
+    assert settings.telegram_api_url == DEFAULT_TELEGRAM_API_URL
+    assert settings.database_url == "sqlite:///data/bot.db"
+    assert settings.issues_dir == Path("issues")
+    assert settings.admin_ids == frozenset()
+    assert settings.scan_interval == 60
+    assert settings.rate_limit == 30
+    assert settings.publish_cron is None
+    assert settings.publish_trigger() is None
+    assert settings.timezone == ZoneInfo("Asia/Shanghai")
+
+
+def test_every_variable_is_read() -> None:
+    settings = load_settings(
+        {
+            "BOT_TOKEN": "123:abc",
+            "TELEGRAM_API_URL": "http://127.0.0.1:8081/bot",
+            "DATABASE_URL": "postgresql+psycopg://bot@localhost/bot",
+            "ISSUES_DIR": "/srv/issues",
+            "ADMIN_IDS": " 1, 22 ,333,",
+            "SCAN_INTERVAL": "2.5",
+            "RATE_LIMIT": "100",
+            "PUBLISH_CRON": "0 9 * * fri",
+            "TIMEZONE": "Europe/Berlin",
+        }
+    )
+    assert settings.require_bot_token() == "123:abc"
+    assert settings.telegram_file_url == "http://127.0.0.1:8081/file/bot"
+    assert settings.database_url == "postgresql+psycopg://bot@localhost/bot"
+    assert settings.issues_dir == Path("/srv/issues")
+    assert settings.admin_ids == {1, 22, 333}
+    assert settings.is_admin(22)
+    assert not settings.is_admin(4)
+    assert not settings.is_admin(None)
+    assert settings.scan_interval == 2.5
+    assert settings.rate_limit == 100
+    trigger = settings.publish_trigger()
+    assert trigger is not None
+    assert trigger.timezone == ZoneInfo("Europe/Berlin")
+
+
+def test_empty_values_mean_defaults() -> None:
+    assert load_settings({"RATE_LIMIT": "", "PUBLISH_CRON": "  ", "BOT_TOKEN": ""}) == Settings()
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    text = repr(
+        load_settings({"BOT_TOKEN": "123:secret", "DATABASE_URL": "postgresql://u:pw@h/db"})
+    )
+    assert "secret" not in text
+    assert "pw" not in text
+
+
+def test_missing_token_is_reported_when_required() -> None:
+    with pytest.raises(ConfigError, match=r"^BOT_TOKEN is not set"):
+        load_settings({}).require_bot_token()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("RATE_LIMIT", "abc", "RATE_LIMIT must be a positive number, got 'abc'"),
+        ("RATE_LIMIT", "0", "RATE_LIMIT must be a positive number, got '0'"),
+        ("RATE_LIMIT", "nan", "RATE_LIMIT must be a positive number, got 'nan'"),
+        ("SCAN_INTERVAL", "-5", "SCAN_INTERVAL must be a positive number, got '-5'"),
+        ("SCAN_INTERVAL", "inf", "SCAN_INTERVAL must be a positive number, got 'inf'"),
+        ("ADMIN_IDS", "12,bob", "ADMIN_IDS must be comma-separated numeric"),
+        ("TIMEZONE", "Mars/Olympus", "TIMEZONE must be an IANA time zone"),
+        ("TIMEZONE", "../../etc/passwd", "TIMEZONE must be an IANA time zone"),
+        ("PUBLISH_CRON", "0 9 * * funday", "PUBLISH_CRON must be a crontab line"),
+        ("PUBLISH_CRON", "0 9 * *", "PUBLISH_CRON must be a crontab line"),
+        ("PUBLISH_CRON", "99 9 * * fri", "PUBLISH_CRON must be a crontab line"),
+        ("TELEGRAM_API_URL", "localhost:8081", "TELEGRAM_API_URL must be an http(s) URL"),
+        ("DATABASE_URL", "not a url", "DATABASE_URL must be a database URL"),
+    ],
+)
+def test_invalid_values_name_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({name: value})
+    text = str(info.value)
+    assert text.startswith(message)
+    assert "\n" not in text
+
+
+def test_a_bad_database_url_with_a_password_is_not_echoed() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"DATABASE_URL": "user:hunter2@nowhere"})
+    assert "hunter2" not in str(info.value)
+
+
+def test_dotenv_file_is_read_without_overriding_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text(
+        "BOT_TOKEN=from-file\nRATE_LIMIT=5\nADMIN_IDS=7\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    for name in ("BOT_TOKEN", "RATE_LIMIT", "ADMIN_IDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RATE_LIMIT", "9")
+
+    settings = load_settings()
+
+    assert settings.bot_token == "from-file"
+    assert settings.rate_limit == 9  # the real environment wins
+    assert settings.admin_ids == {7}
+    assert "BOT_TOKEN" not in os.environ  # the file does not leak into the process environment
+
+
+def test_no_dotenv_file_is_fine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RATE_LIMIT", raising=False)
+    assert load_settings().rate_limit == 30
