@@ -1,0 +1,124 @@
+"""Issue → the list of Telegram messages to send: a header, each item, the "more links".
+
+Per item: the title (bold, linked) with its source; with images, the first image carries the
+title and as much body as fits a caption, several photos travel as an album, animations one
+by one; the rest of the body follows as text messages within Telegram's limits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from html import escape
+
+from bot.content.render import link_html, render_blocks, text_html
+from bot.content.split import CAPTION_LIMIT, TEXT_LIMIT, pack_blocks, split_html
+from bot.content.types import Image, Issue, Item, Link, MessageKind, OutgoingMessage
+
+ALBUM_MAX = 10
+_ITEM_COUNT = re.compile(r"带来\s*\d*\s*条")
+
+
+def issue_messages(issue: Issue) -> list[OutgoingMessage]:
+    """Every message of an issue, in the order a reader should get them."""
+    messages = header_messages(issue)
+    for item in issue.items:
+        messages.extend(item_messages(item))
+    messages.extend(other_links_messages(issue.other_links))
+    return messages
+
+
+def header_messages(issue: Issue) -> list[OutgoingMessage]:
+    date = f"{issue.id[:4]}-{issue.id[4:6]}-{issue.id[6:]}" if len(issue.id) == 8 else issue.id
+    intro = issue.intro.split("\n", 1)[0] if issue.intro else ""
+    # The editor sometimes leaves the count blank ("将为您带来  条"): say what was parsed.
+    intro = _ITEM_COUNT.sub(f"带来 {len(issue.items)} 条", intro)
+    contents = "\n".join(f"{item.number}. {text_html(item.title)}" for item in issue.items)
+    blocks = [
+        f"📰 <b>{text_html(issue.title)} · {date}</b>",
+        text_html(intro),
+        f"本期 {len(issue.items)} 条 · 阅读约 {text_html(issue.reading_time)}",
+        contents,
+    ]
+    return _text_messages([block for block in blocks if block], item_number=None)
+
+
+def item_messages(item: Item) -> list[OutgoingMessage]:
+    title = title_html(item)
+    body = render_blocks(item.body, seen_urls={item.url} if item.url else set())
+    if not item.images:
+        return _text_messages([title, *body], item_number=item.number)
+
+    first, *rest = item.images
+    caption, *more = pack_blocks([title, *body], TEXT_LIMIT, first_limit=CAPTION_LIMIT)
+    messages: list[OutgoingMessage] = []
+    photos = [image for image in rest if not image.is_animation]
+    animations = [image for image in rest if image.is_animation]
+    if first.is_animation:
+        messages.append(_media(MessageKind.ANIMATION, (first,), caption, item.number))
+    else:
+        photos.insert(0, first)
+    for index, chunk in enumerate(_chunks(photos, ALBUM_MAX)):
+        chunk_caption = caption if index == 0 and not first.is_animation else ""
+        kind = MessageKind.ALBUM if len(chunk) > 1 else MessageKind.PHOTO
+        messages.append(_media(kind, tuple(chunk), chunk_caption, item.number))
+    for animation in animations:
+        messages.append(_media(MessageKind.ANIMATION, (animation,), "", item.number))
+    messages.extend(_text_messages(more, item_number=item.number))
+    return messages
+
+
+def title_html(item: Item) -> str:
+    title = text_html(item.title) or "—"
+    if item.url:
+        title = f'<a href="{escape(item.url)}">{title}</a>'
+    line = f"<b>{item.number}. {title}</b>"
+    if item.source:
+        line += f" · <i>{text_html(item.source)}</i>"
+    return line
+
+
+def other_links_messages(links: Sequence[Link]) -> list[OutgoingMessage]:
+    if not links:
+        return []
+    lines = [
+        f"• {link_html(link.url, link.text)}"
+        + (f" · {text_html(link.source)}" if link.source else "")
+        for link in links
+    ]
+    return _text_messages(["🔗 <b>更多链接</b>", "\n".join(lines)], item_number=None)
+
+
+def fallback_text(caption: str, images: Sequence[Image]) -> str:
+    """The caption with the images as links: what to send when Telegram can't fetch them."""
+    names = "、".join(
+        link_html(image.url, "动图" if image.is_animation else f"图片 {n}")
+        for n, image in enumerate(images, start=1)
+    )
+    return f"{caption}\n\n🖼 {names}" if caption else f"🖼 {names}"
+
+
+def _media(
+    kind: MessageKind, images: tuple[Image, ...], caption: str, item_number: int
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        kind=kind,
+        text=caption,
+        media=images,
+        fallback_text=fallback_text(caption, images),
+        item_number=item_number,
+    )
+
+
+def _text_messages(blocks: Sequence[str], *, item_number: int | None) -> list[OutgoingMessage]:
+    return [
+        OutgoingMessage(kind=MessageKind.TEXT, text=part, item_number=item_number)
+        for part in pack_blocks(blocks, TEXT_LIMIT)
+    ]
+
+
+def _chunks(images: list[Image], size: int) -> list[list[Image]]:
+    return [images[i : i + size] for i in range(0, len(images), size)]
+
+
+__all__ = ["issue_messages", "item_messages", "split_html"]

@@ -1,0 +1,223 @@
+"""Issue text → `Issue` and `Item` value objects, from markdown-it tokens (never regexes
+over lines, so a `# python` comment inside a fenced code block stays code)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markdown_it.token import Token
+
+from bot.content.links import clean_url, find_bare_urls
+from bot.content.markdown import images_in, inline_text, markdown, plain_text, walk
+from bot.content.types import Issue, Item, Link
+
+
+class IssueFormatError(ValueError):
+    """The text is not an issue: no date to name it by, or no numbered items."""
+
+
+_NUMBERED = re.compile(r"^\s*(\d+)\s*[.、．](?!\s*其他\s*$)\s*")
+_ISSUE_DATE_IN_INTRO = re.compile(r"简报\s*(\d{8})")
+_DATE = re.compile(r"(?<!\d)((?:19|20)\d{6})(?!\d)")
+_READING_TIME = re.compile(r"需要\s*(\d+\s*[~～\-–]\s*\d+|\d+)\s*分钟")
+_SOURCE_SEPARATOR = re.compile(r"^[\s|｜]+")
+# Chinese reading speed used when the intro does not say how long the issue takes.
+_CHARS_PER_MINUTE = 400
+
+
+@dataclass(frozen=True)
+class _Section:
+    heading: Token  # the heading_open token
+    title: Token  # its inline token
+    body: Sequence[Token]
+
+
+def parse_issue(text: str, *, file_name: str = "") -> Issue:
+    """Parse a decoded issue file. Raises `IssueFormatError` when it is not an issue."""
+    tokens = markdown().parse(text)
+    lines = text.split("\n")
+    sections, preamble = _split_sections(tokens)
+    intro = _intro(preamble)
+    issue_id = _issue_id(intro, file_name)
+
+    items: list[Item] = []
+    other_links: list[Link] = []
+    for index, section in enumerate(sections):
+        if not _NUMBERED.match(inline_text(section.title)):
+            other_links.extend(_other_links(section.body))
+            continue
+        next_start = sections[index + 1].heading.map[0] if index + 1 < len(sections) else None
+        items.append(_item(section, lines, next_start))
+    if not items:
+        raise IssueFormatError("no numbered items (# 1. …) found")
+
+    return Issue(
+        id=issue_id,
+        intro=intro,
+        reading_time=_reading_time(intro, text),
+        items=tuple(items),
+        other_links=tuple(_unique_links(other_links)),
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def _split_sections(tokens: Sequence[Token]) -> tuple[list[_Section], list[Token]]:
+    """Cut the token stream at top-level headings: numbered ones (`#` or `##`) start items,
+    any other `#` heading starts a closing section of further links (`# 其他`, or the same
+    heading damaged beyond recognition). Deeper headings stay inside their item."""
+    starts = [
+        i
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open"
+        and token.level == 0
+        and (token.tag == "h1" or _NUMBERED.match(inline_text(tokens[i + 1])))
+    ]
+    sections = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(tokens)
+        sections.append(_Section(tokens[start], tokens[start + 1], tokens[start + 3 : end]))
+    preamble = list(tokens[: starts[0]]) if starts else list(tokens)
+    return sections, preamble
+
+
+def _intro(preamble: Sequence[Token]) -> str:
+    """The text of the first blockquote before the items (导读 …)."""
+    depth = 0
+    inside: list[Token] = []
+    for token in preamble:
+        if token.type == "blockquote_open":
+            depth += 1
+        elif token.type == "blockquote_close":
+            depth -= 1
+            if depth == 0:
+                break
+        elif depth:
+            inside.append(token)
+    return plain_text(inside)
+
+
+def _issue_id(intro: str, file_name: str) -> str:
+    for pattern, where in ((_ISSUE_DATE_IN_INTRO, intro), (_DATE, intro), (_DATE, file_name)):
+        if match := pattern.search(where):
+            return match.group(1)
+    raise IssueFormatError("no issue date (YYYYMMDD) in the intro or the file name")
+
+
+def _reading_time(intro: str, text: str) -> str:
+    if match := _READING_TIME.search(intro):
+        return re.sub(r"\s+", "", match.group(1)).replace("～", "~") + " 分钟"
+    minutes = max(1, round(len(text) / _CHARS_PER_MINUTE))
+    return f"{minutes} 分钟"
+
+
+def _item(section: _Section, lines: list[str], next_start: int | None) -> Item:
+    number, title, url, source = _heading_parts(section.title)
+    body_start = section.heading.map[1] if section.heading.map else 0
+    body = "\n".join(lines[body_start:next_start]).strip("\n")
+    return Item(
+        number=number,
+        title=title,
+        url=url,
+        source=source,
+        body=body,
+        body_text=plain_text(section.body),
+        images=tuple(images_in(section.body)),
+        links=tuple(_unique_links(_links_in(section.body))),
+    )
+
+
+def _heading_parts(title_token: Token) -> tuple[int, str, str | None, str]:
+    """`1. [title](url) | source` → (1, title, cleaned url, source)."""
+    children = title_token.children or []
+    link_open = next((i for i, c in enumerate(children) if c.type == "link_open"), None)
+    if link_open is None:
+        text = inline_text(title_token)
+        number, rest = _number_and_rest(text)
+        title, _, source = rest.rpartition(" | ") if " | " in rest else (rest, "", "")
+        return number, title.strip(), None, source.strip()
+
+    link_close = next(i for i, c in enumerate(children) if c.type == "link_close")
+    before = _inline_text_of(title_token, children[:link_open])
+    number, _ = _number_and_rest(before)
+    title = _inline_text_of(title_token, children[link_open + 1 : link_close]).strip()
+    url = clean_url(str(children[link_open].attrGet("href") or ""))
+    source = _SOURCE_SEPARATOR.sub("", _inline_text_of(title_token, children[link_close + 1 :]))
+    return number, title, url, source.strip()
+
+
+def _number_and_rest(text: str) -> tuple[int, str]:
+    match = _NUMBERED.match(text)
+    if not match:
+        return 0, text
+    return int(match.group(1)), text[match.end() :]
+
+
+def _inline_text_of(parent: Token, children: Sequence[Token]) -> str:
+    return inline_text(Token("inline", "", 0, children=list(children), map=parent.map))
+
+
+def _links_in(tokens: Sequence[Token]) -> list[Link]:
+    """Every link of a token stream, Markdown links and bare URLs alike, cleaned."""
+    links: list[Link] = []
+    for token in tokens:
+        if token.type != "inline":
+            continue
+        children = token.children or []
+        for i, child in enumerate(children):
+            if child.type == "link_open":
+                text = _link_text(children, i)
+                if url := clean_url(str(child.attrGet("href") or "")):
+                    links.append(Link(text=text, url=url))
+            elif child.type == "text" and not _inside_link(children, i):
+                for bare in find_bare_urls(child.content):
+                    if url := clean_url(bare.url):
+                        links.append(Link(text=url, url=url))
+    return links
+
+
+def _link_text(children: Sequence[Token], open_index: int) -> str:
+    parts = []
+    for child in children[open_index + 1 :]:
+        if child.type == "link_close":
+            break
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+    return "".join(parts).strip()
+
+
+def _inside_link(children: Sequence[Token], index: int) -> bool:
+    depth = 0
+    for child in children[:index]:
+        depth += child.type == "link_open"
+        depth -= child.type == "link_close"
+    return depth > 0
+
+
+def _other_links(tokens: Sequence[Token]) -> list[Link]:
+    """The 其他 list: each line `[title](url) | source`."""
+    links: list[Link] = []
+    for token in walk(tokens):
+        if token.type != "inline":
+            continue
+        children = token.children or []
+        for i, child in enumerate(children):
+            if child.type != "link_open":
+                continue
+            url = clean_url(str(child.attrGet("href") or ""))
+            if not url:
+                continue
+            close = next(j for j in range(i, len(children)) if children[j].type == "link_close")
+            after = [c for c in children[close + 1 :] if c.type == "text"][:1]
+            source = _SOURCE_SEPARATOR.sub("", after[0].content).strip() if after else ""
+            links.append(Link(text=_link_text(children, i) or url, url=url, source=source))
+    return links
+
+
+def _unique_links(links: Sequence[Link]) -> list[Link]:
+    seen: dict[str, Link] = {}
+    for link in links:
+        seen.setdefault(link.url, link)
+    return list(seen.values())

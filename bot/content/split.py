@@ -1,0 +1,197 @@
+"""Fit Telegram HTML into messages: lengths as Telegram counts them, parts that never cut a
+tag or an entity, each part valid HTML on its own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from html import escape, unescape
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+PARAGRAPH_BREAK = "\n\n"
+
+_TAG = re.compile(r"<(/?)([a-z]+)([^>]*)>")
+
+
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units: an emoji outside the BMP counts 2. Telegram counts code
+    points, so this is the stricter, safe measure."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def visible_text(html: str) -> str:
+    """The text Telegram shows for `html`: tags removed, entities decoded."""
+    return unescape(_TAG.sub("", html))
+
+
+def visible_length(html: str) -> int:
+    return utf16_length(visible_text(html).strip())
+
+
+@dataclass(frozen=True)
+class _Text:
+    text: str  # decoded
+
+
+@dataclass(frozen=True)
+class _Open:
+    name: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class _Close:
+    name: str
+
+
+_Piece = _Text | _Open | _Close
+
+
+def _tokenize(html: str) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    position = 0
+    for match in _TAG.finditer(html):
+        if match.start() > position:
+            pieces.append(_Text(unescape(html[position : match.start()])))
+        closing, name = match.group(1), match.group(2)
+        pieces.append(_Close(name) if closing else _Open(name, match.group()))
+        position = match.end()
+    if position < len(html):
+        pieces.append(_Text(unescape(html[position:])))
+    return pieces
+
+
+def _serialize(pieces: Iterable[_Piece]) -> str:
+    """HTML for `pieces`, dropping tags that enclose nothing and closing any left open."""
+    out: list[str] = []
+    stack: list[tuple[_Open, int]] = []  # open tag, its index in `out`
+    for piece in pieces:
+        if isinstance(piece, _Text):
+            out.append(escape(piece.text, quote=False))
+        elif isinstance(piece, _Open):
+            stack.append((piece, len(out)))
+            out.append(piece.raw)
+        else:
+            opened, at = stack.pop()
+            if at == len(out) - 1:  # nothing between the tags
+                out.pop()
+            else:
+                out.append(f"</{opened.name}>")
+    for opened, at in reversed(stack):
+        if at == len(out) - 1:
+            out.pop()
+        else:
+            out.append(f"</{opened.name}>")
+    return "".join(out)
+
+
+def split_html(html: str, limit: int) -> list[str]:
+    """Cut `html` into parts of at most `limit` visible UTF-16 units each.
+
+    Cuts fall on the last blank line, line end, sentence end or space that keeps a part at
+    least a third full, else anywhere. Tags open at a cut are closed at the end of one part
+    and opened again at the start of the next. No visible text is lost; parts that would
+    show only white space are left out.
+    """
+    if limit < 2:
+        raise ValueError("limit must hold at least one character (2 UTF-16 units)")
+    pieces = _tokenize(html)
+    visible = "".join(piece.text for piece in pieces if isinstance(piece, _Text))
+    cuts = _cut_points(visible, limit)
+
+    parts: list[list[_Piece]] = [[]]
+    stack: list[_Open] = []
+    offset = 0  # position in `visible` of the current text piece
+    next_cut = 0  # index into `cuts`
+    for piece in pieces:
+        if isinstance(piece, _Open):
+            stack.append(piece)
+        elif isinstance(piece, _Close):
+            stack.pop()
+        if not isinstance(piece, _Text):
+            parts[-1].append(piece)
+            continue
+        text, start = piece.text, offset
+        offset += len(text)
+        while next_cut < len(cuts) and cuts[next_cut] <= offset:
+            head = cuts[next_cut] - start
+            if head:
+                parts[-1].append(_Text(text[:head]))
+            text, start = text[head:], cuts[next_cut]
+            parts.append(list(stack))
+            next_cut += 1
+        if text:
+            parts[-1].append(_Text(text))
+    rendered = (_serialize(part) for part in parts)
+    return [part for part in rendered if visible_text(part).strip()]
+
+
+_BREAKS = (
+    re.compile(r"\n\n"),
+    re.compile(r"\n"),
+    re.compile(r"(?<=[。！？!?；;])"),
+    re.compile(r" "),
+)
+
+
+def _cut_points(visible: str, limit: int) -> list[int]:
+    """Positions in `visible` where a new part starts."""
+    cuts = []
+    start = 0
+    while utf16_length(visible[start:]) > limit:
+        fitting = _prefix_fitting(visible[start:], limit)
+        window = visible[start : start + fitting + 1]  # a break right after the limit is fine
+        cut = fitting
+        for pattern in _BREAKS:
+            found = [m.start() for m in pattern.finditer(window) if 0 < m.start() <= fitting]
+            if found and found[-1] >= fitting // 3:
+                cut = found[-1]
+                break
+        start += max(cut, 1)
+        cuts.append(start)
+    return cuts
+
+
+def _prefix_fitting(text: str, room: int) -> int:
+    """The length of the longest prefix of `text` within `room` UTF-16 units (never half a
+    surrogate pair)."""
+    used = 0
+    for index, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > room:
+            return index
+    return len(text)
+
+
+def pack_blocks(blocks: Sequence[str], limit: int, *, first_limit: int | None = None) -> list[str]:
+    """Join HTML blocks with blank lines into as few parts as fit `limit`, cutting only
+    between blocks unless one block alone is too long. The first part may have its own
+    (smaller) limit, for a caption."""
+    parts: list[str] = []
+    current: list[str] = []
+    current_length = 0
+
+    def part_limit() -> int:
+        return first_limit if first_limit is not None and not parts else limit
+
+    for block in blocks:
+        length = visible_length(block)
+        joined = current_length + utf16_length(PARAGRAPH_BREAK) + length if current else length
+        if joined <= part_limit():
+            current.append(block)
+            current_length = joined
+            continue
+        if current:
+            parts.append(PARAGRAPH_BREAK.join(current))
+            current, current_length = [], 0
+        if length <= part_limit():
+            current, current_length = [block], length
+            continue
+        pieces = split_html(block, part_limit())
+        parts.extend(pieces[:-1])
+        current, current_length = [pieces[-1]], visible_length(pieces[-1])
+    if current:
+        parts.append(PARAGRAPH_BREAK.join(current))
+    return parts
