@@ -1,0 +1,109 @@
+"""Storage: SQLModel tables, engine, Alembic migrations and queries.
+
+Queries are plain functions taking a Session. They flush but never commit: the caller owns
+the transaction (`with Session(engine) as s: ...; s.commit()`), so one command or one send is
+one unit of work.
+"""
+
+from bot.storage.chats import deactivate_chat, get_chat, migrate_chat, reactivate_chat, upsert_chat
+from bot.storage.engine import DatabaseUrlError, StorageError, describe, make_engine
+from bot.storage.files import (
+    bad_files,
+    forget_bad_file,
+    is_known_bad,
+    record_bad_file,
+    stored_hashes,
+)
+from bot.storage.issues import (
+    UpsertResult,
+    get_issue,
+    get_item,
+    items_of,
+    latest_issue,
+    list_issues,
+    mark_published,
+    unpublished_issues,
+    upsert_issue,
+)
+from bot.storage.migrate import current_revision, head_revision, migrate
+from bot.storage.models import (
+    BadFile,
+    Chat,
+    Delivery,
+    DeliveryStatus,
+    IssueRecord,
+    ItemRecord,
+    Subscription,
+)
+from bot.storage.outbox import (
+    claim_pending,
+    drop_pending_for_chat,
+    enqueue_deliveries,
+    mark_failed,
+    mark_sent,
+    outbox_counts,
+)
+from bot.storage.search import SearchPage, search_items
+from bot.storage.stats import Stats, stats
+from bot.storage.subscriptions import (
+    MAX_KEYWORD_LENGTH,
+    audience_for_issue,
+    normalize_keyword,
+    subscribe,
+    subscribers_for_item,
+    subscriptions_of,
+    unsubscribe,
+)
+
+__all__ = [
+    "MAX_KEYWORD_LENGTH",
+    "BadFile",
+    "Chat",
+    "DatabaseUrlError",
+    "Delivery",
+    "DeliveryStatus",
+    "IssueRecord",
+    "ItemRecord",
+    "SearchPage",
+    "Stats",
+    "StorageError",
+    "Subscription",
+    "UpsertResult",
+    "audience_for_issue",
+    "bad_files",
+    "claim_pending",
+    "current_revision",
+    "deactivate_chat",
+    "describe",
+    "drop_pending_for_chat",
+    "enqueue_deliveries",
+    "forget_bad_file",
+    "get_chat",
+    "get_issue",
+    "get_item",
+    "head_revision",
+    "is_known_bad",
+    "items_of",
+    "latest_issue",
+    "list_issues",
+    "make_engine",
+    "mark_failed",
+    "mark_published",
+    "mark_sent",
+    "migrate",
+    "migrate_chat",
+    "normalize_keyword",
+    "outbox_counts",
+    "reactivate_chat",
+    "record_bad_file",
+    "search_items",
+    "stats",
+    "stored_hashes",
+    "subscribe",
+    "subscribers_for_item",
+    "subscriptions_of",
+    "unpublished_issues",
+    "unsubscribe",
+    "upsert_chat",
+    "upsert_issue",
+]

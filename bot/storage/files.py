@@ -1,0 +1,49 @@
+"""What the issue-folder scanner remembers about files: known hashes and files that failed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, select
+
+from bot.storage.models import BadFile, IssueRecord, utcnow
+
+
+def stored_hashes(session: Session) -> dict[str, str]:
+    """file name → content hash of the stored issue read from it (to skip unchanged files)."""
+    rows = session.exec(select(IssueRecord.file_name, IssueRecord.content_hash))
+    return dict(rows.all())
+
+
+def record_bad_file(
+    session: Session,
+    file_name: str,
+    content_hash: str,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Remember that `file_name` with this content failed, and why."""
+    record = session.get(BadFile, file_name) or BadFile(
+        file_name=file_name, content_hash=content_hash, reason=reason
+    )
+    record.content_hash = content_hash
+    record.reason = reason
+    record.seen_at = now or utcnow()
+    session.add(record)
+    session.flush()
+
+
+def is_known_bad(session: Session, file_name: str, content_hash: str) -> bool:
+    """True when this exact content already failed: skip it until the file changes."""
+    record = session.get(BadFile, file_name)
+    return record is not None and record.content_hash == content_hash
+
+
+def forget_bad_file(session: Session, file_name: str) -> None:
+    """Forget a failure (the file was fixed and stored, or deleted)."""
+    session.exec(delete(BadFile).where(col(BadFile.file_name) == file_name))
+
+
+def bad_files(session: Session) -> list[BadFile]:
+    return list(session.exec(select(BadFile).order_by(col(BadFile.file_name))))

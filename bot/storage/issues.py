@@ -1,0 +1,117 @@
+"""Issues and their items: storing parsed issues and reading them back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Session, col, delete, select
+
+from bot.content.types import Issue
+from bot.storage.models import IssueRecord, ItemRecord, utcnow
+from bot.storage.text import fold
+
+
+class UpsertResult(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def upsert_issue(
+    session: Session,
+    issue: Issue,
+    raw_text: str,
+    file_name: str,
+    *,
+    now: datetime | None = None,
+) -> UpsertResult:
+    """Store `issue` (parsed from `raw_text`, read from `file_name`); a changed hash replaces it.
+
+    An update keeps created_at and published_at: whether to re-send is the caller's decision.
+    """
+    now = now or utcnow()
+    record = session.get(IssueRecord, issue.id)
+    if record is not None and record.content_hash == issue.content_hash:
+        if record.file_name != file_name:  # renamed, same content
+            record.file_name = file_name
+            session.add(record)
+            session.flush()
+        return UpsertResult.UNCHANGED
+
+    result = UpsertResult.NEW if record is None else UpsertResult.UPDATED
+    if record is None:
+        record = IssueRecord(
+            id=issue.id, created_at=now, content_hash="", file_name="", raw_text=""
+        )
+    else:
+        session.exec(delete(ItemRecord).where(col(ItemRecord.issue_id) == issue.id))
+    record.content_hash = issue.content_hash
+    record.file_name = file_name
+    record.raw_text = raw_text
+    record.title = issue.title
+    record.item_count = len(issue.items)
+    record.updated_at = now
+    session.add(record)
+    session.add_all(
+        ItemRecord(
+            issue_id=issue.id,
+            number=item.number,
+            title=item.title,
+            url=item.url,
+            source=item.source,
+            body_text=item.body_text,
+            search_text=fold(f"{item.title}\n{item.body_text}"),
+        )
+        for item in issue.items
+    )
+    session.flush()
+    return result
+
+
+def get_issue(session: Session, issue_id: str) -> IssueRecord | None:
+    return session.get(IssueRecord, issue_id)
+
+
+def latest_issue(session: Session) -> IssueRecord | None:
+    """The newest issue; ids are dates (YYYYMMDD), so they sort by time."""
+    return session.exec(select(IssueRecord).order_by(col(IssueRecord.id).desc()).limit(1)).first()
+
+
+def list_issues(session: Session, limit: int = 10, offset: int = 0) -> list[IssueRecord]:
+    """Issues, newest first."""
+    statement = select(IssueRecord).order_by(col(IssueRecord.id).desc()).limit(limit).offset(offset)
+    return list(session.exec(statement))
+
+
+def get_item(session: Session, issue_id: str, number: int) -> ItemRecord | None:
+    return session.get(ItemRecord, (issue_id, number))
+
+
+def items_of(session: Session, issue_id: str) -> list[ItemRecord]:
+    statement = (
+        select(ItemRecord)
+        .where(col(ItemRecord.issue_id) == issue_id)
+        .order_by(col(ItemRecord.number))
+    )
+    return list(session.exec(statement))
+
+
+def mark_published(session: Session, issue_id: str, *, now: datetime | None = None) -> None:
+    """Record that `issue_id` was broadcast, so a PUBLISH_CRON run does not broadcast it again."""
+    record = session.get(IssueRecord, issue_id)
+    if record is None:
+        raise KeyError(issue_id)
+    record.published_at = now or utcnow()
+    session.add(record)
+    session.flush()
+
+
+def unpublished_issues(session: Session) -> list[IssueRecord]:
+    """Issues stored but not broadcast yet, oldest first: what the next publish run sends."""
+    statement = (
+        select(IssueRecord)
+        .where(col(IssueRecord.published_at).is_(None))
+        .order_by(col(IssueRecord.id))
+    )
+    return list(session.exec(statement))

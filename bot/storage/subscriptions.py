@@ -1,0 +1,112 @@
+"""Subscriptions: everything (keyword NULL) or keywords, and who gets which item."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from sqlmodel import Session, col, delete, select
+
+from bot.storage.models import Chat, Subscription
+from bot.storage.text import fold
+
+MAX_KEYWORD_LENGTH = 64  # also the column width
+
+
+class Matchable(Protocol):
+    """Anything with an item's words: bot.content.types.Item or a stored ItemRecord."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def body_text(self) -> str: ...
+
+
+def normalize_keyword(keyword: str) -> str:
+    """The stored form of a keyword; ValueError when it is empty or too long."""
+    folded = fold(keyword.strip())
+    if not folded:
+        raise ValueError("empty keyword")
+    if len(folded) > MAX_KEYWORD_LENGTH:
+        raise ValueError(f"keyword longer than {MAX_KEYWORD_LENGTH} characters")
+    return folded
+
+
+def subscribe(session: Session, chat_id: int, keywords: Iterable[str] = ()) -> list[str | None]:
+    """Subscribe the chat to everything (no keywords) or to `keywords`; returns what was added.
+
+    The two modes exclude each other, as a reader expects: following keywords replaces
+    "everything", and subscribing to everything drops the keywords. None stands for everything.
+    Raises ValueError for an empty or too long keyword, before changing anything.
+    """
+    wanted = list(dict.fromkeys(normalize_keyword(k) for k in keywords))
+    current = set(subscriptions_of(session, chat_id))
+    if not wanted:
+        session.exec(
+            delete(Subscription).where(
+                col(Subscription.chat_id) == chat_id, col(Subscription.keyword).is_not(None)
+            )
+        )
+        added: list[str | None] = [] if None in current else [None]
+    else:
+        session.exec(
+            delete(Subscription).where(
+                col(Subscription.chat_id) == chat_id, col(Subscription.keyword).is_(None)
+            )
+        )
+        added = [k for k in wanted if k not in current]
+    session.add_all(Subscription(chat_id=chat_id, keyword=k) for k in added)
+    session.flush()
+    return added
+
+
+def unsubscribe(session: Session, chat_id: int, keyword: str | None = None) -> int:
+    """Drop one keyword, or with None every subscription of the chat; returns rows removed."""
+    statement = delete(Subscription).where(col(Subscription.chat_id) == chat_id)
+    if keyword is not None:
+        statement = statement.where(col(Subscription.keyword) == fold(keyword.strip()))
+    removed: int = session.exec(statement).rowcount
+    session.flush()
+    return removed
+
+
+def subscriptions_of(session: Session, chat_id: int) -> list[str | None]:
+    """The chat's subscriptions: None (everything) first, then keywords alphabetically."""
+    keywords = session.exec(
+        select(Subscription.keyword).where(col(Subscription.chat_id) == chat_id)
+    ).all()
+    return sorted(keywords, key=lambda k: (k is not None, k or ""))
+
+
+def audience_for_issue(
+    session: Session, items: Sequence[Matchable]
+) -> dict[int, frozenset[int] | None]:
+    """Active subscribed chats → the item numbers they get (None: everything).
+
+    Keyword chats with no matching item are left out. Matching is a substring test on the
+    folded title and body, so Latin is case-insensitive and any Chinese substring matches.
+    """
+    rows = session.exec(
+        select(Subscription.chat_id, Subscription.keyword)
+        .join(Chat, col(Chat.id) == col(Subscription.chat_id))
+        .where(col(Chat.active))
+    ).all()
+    texts = [(item.number, fold(f"{item.title}\n{item.body_text}")) for item in items]
+    everything = {chat_id for chat_id, keyword in rows if keyword is None}
+    audience: dict[int, frozenset[int] | None] = dict.fromkeys(everything)
+    matches: dict[int, set[int]] = {}
+    for chat_id, keyword in rows:
+        if keyword is None or chat_id in everything:
+            continue
+        numbers = {number for number, text in texts if keyword in text}
+        if numbers:
+            matches.setdefault(chat_id, set()).update(numbers)
+    audience.update((chat_id, frozenset(numbers)) for chat_id, numbers in matches.items())
+    return audience
+
+
+def subscribers_for_item(session: Session, item: Matchable) -> set[int]:
+    """Active chats that should get `item`: subscribed to everything or to a matching keyword."""
+    return set(audience_for_issue(session, [item]))
