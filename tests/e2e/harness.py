@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import IO, Any, Literal, TypedDict
 
 import httpx
 from telegram import Bot
@@ -447,7 +447,7 @@ class FakegramServer:
             self._process.stdout.close()
 
 
-def _pump_lines(stream: Any, put: Callable[[str], None]) -> None:
+def _pump_lines(stream: IO[str], put: Callable[[str], None]) -> None:
     for line in stream:
         put(line)
     put("")  # EOF marker

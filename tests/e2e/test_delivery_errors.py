@@ -102,33 +102,3 @@ async def test_injected_faults_are_transient_or_delivered(
     )
     assert failures
     assert all(isinstance(f, Transient) for f in failures)
-
-
-def test_sync_driver_sees_the_same_world(fakegram: Fakegram) -> None:
-    fakegram.sync.create_user(USER, first_name="Sync")
-    update = fakegram.sync.send_text(USER, "/start")
-    document = fakegram.sync.send_document(USER, "20990101.md", b"# 1. title\n")
-
-    assert update["message"]["entities"][0]["type"] == "bot_command"
-    assert document["message"]["document"]["file_name"] == "20990101.md"
-    assert [u["update_id"] for u in fakegram.sync.updates()] == [
-        update["update_id"],
-        document["update_id"],
-    ]
-    assert fakegram.sync.messages() == []
-
-
-async def test_button_press_reaches_the_bot(fakegram: Fakegram, ptb_bot: telegram.Bot) -> None:
-    chat = await fakegram.open_private_chat(USER)
-    button = telegram.InlineKeyboardButton("more", callback_data="page:2")
-    sent = await ptb_bot.send_message(
-        chat, "results", reply_markup=telegram.InlineKeyboardMarkup([[button]])
-    )
-
-    update = await fakegram.press_button(USER, sent.message_id, "page:2")
-
-    assert update["callback_query"]["data"] == "page:2"
-    (seen,) = await fakegram.messages(chat)
-    assert seen["reply_markup"] == {
-        "inline_keyboard": [[{"text": "more", "callback_data": "page:2"}]]
-    }
