@@ -49,7 +49,8 @@ def enqueue_deliveries(
     inserted = 0
     for start in range(0, len(rows), _CHUNK):
         statement = _insert_ignoring_duplicates(session, rows[start : start + _CHUNK])
-        inserted += session.exec(statement).rowcount
+        # Count RETURNING rows: rowcount of an upsert is -1 on some driver versions.
+        inserted += len(session.exec(statement.returning(col(Delivery.id))).all())
     return inserted
 
 

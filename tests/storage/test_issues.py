@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+
+from bot.storage import (
+    UpsertResult,
+    bad_files,
+    forget_bad_file,
+    get_issue,
+    get_item,
+    is_known_bad,
+    items_of,
+    latest_issue,
+    list_issues,
+    mark_published,
+    record_bad_file,
+    stored_hashes,
+    unpublished_issues,
+    upsert_issue,
+)
+from tests.storage.factories import make_issue, make_item
+
+
+def test_new_unchanged_updated(session: Session) -> None:
+    issue = make_issue("20210305", make_item(1, "GPT-3"), make_item(2, "目标检测"))
+    assert upsert_issue(session, issue, "raw v1", "20210305.md") is UpsertResult.NEW
+    assert upsert_issue(session, issue, "raw v1", "20210305.md") is UpsertResult.UNCHANGED
+
+    changed = make_issue("20210305", make_item(1, "GPT-4"), salt="v2")
+    assert upsert_issue(session, changed, "raw v2", "20210305.md") is UpsertResult.UPDATED
+    session.commit()
+
+    record = get_issue(session, "20210305")
+    assert record is not None
+    assert record.raw_text == "raw v2"
+    assert record.content_hash == changed.content_hash
+    assert record.item_count == 1
+    assert [item.title for item in items_of(session, "20210305")] == ["GPT-4"]  # replaced
+    assert get_item(session, "20210305", 2) is None
+
+
+def test_items_are_stored_with_their_details(session: Session) -> None:
+    item = make_item(8, "Title | with pipe", "正文 body", url="https://example.com/a")
+    upsert_issue(session, make_issue("20201218", item), "raw", "a.md")
+    session.commit()
+    stored = get_item(session, "20201218", 8)
+    assert stored is not None
+    assert (stored.title, stored.url, stored.source, stored.body_text) == (
+        "Title | with pipe",
+        "https://example.com/a",
+        "机器之心",
+        "正文 body",
+    )
+
+
+def test_timestamps_come_back_in_utc(session: Session) -> None:
+    when = datetime(2021, 3, 5, 9, 0, tzinfo=UTC)
+    upsert_issue(session, make_issue("20210305"), "raw", "a.md", now=when)
+    session.commit()
+    session.expire_all()
+    record = get_issue(session, "20210305")
+    assert record is not None
+    assert record.created_at == when
+    assert record.created_at.tzinfo is not None
+
+
+def test_latest_and_list_are_newest_first(session: Session) -> None:
+    for issue_id in ("20210114", "20210305", "20201218", "20210219"):
+        upsert_issue(session, make_issue(issue_id), "raw", f"{issue_id}.md")
+    session.commit()
+    latest = latest_issue(session)
+    assert latest is not None
+    assert latest.id == "20210305"
+    assert [i.id for i in list_issues(session, limit=3)] == ["20210305", "20210219", "20210114"]
+    assert [i.id for i in list_issues(session, limit=3, offset=3)] == ["20201218"]
+
+
+def test_empty_archive(session: Session) -> None:
+    assert latest_issue(session) is None
+    assert list_issues(session) == []
+    assert get_issue(session, "20990101") is None
+
+
+def test_publishing_bookkeeping(session: Session) -> None:
+    upsert_issue(session, make_issue("20210219"), "raw", "a.md")
+    upsert_issue(session, make_issue("20210305"), "raw", "b.md")
+    assert [i.id for i in unpublished_issues(session)] == ["20210219", "20210305"]
+    mark_published(session, "20210219")
+    session.commit()
+    assert [i.id for i in unpublished_issues(session)] == ["20210305"]
+
+
+def test_stored_hashes_by_file(session: Session) -> None:
+    issue = make_issue("20210305")
+    upsert_issue(session, issue, "raw", "20210305.md")
+    assert stored_hashes(session) == {"20210305.md": issue.content_hash}
+
+
+def test_bad_files_are_remembered_until_they_change(session: Session) -> None:
+    record_bad_file(session, "broken.md", "hash-1", "not text: looks like a PNG image")
+    session.commit()
+    assert is_known_bad(session, "broken.md", "hash-1")
+    assert not is_known_bad(session, "broken.md", "hash-2")  # changed: try again
+    assert not is_known_bad(session, "other.md", "hash-1")
+
+    record_bad_file(session, "broken.md", "hash-2", "no numbered items")
+    assert [(f.file_name, f.content_hash, f.reason) for f in bad_files(session)] == [
+        ("broken.md", "hash-2", "no numbered items")
+    ]
+    forget_bad_file(session, "broken.md")
+    assert bad_files(session) == []

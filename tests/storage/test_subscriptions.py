@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from bot.storage import (
+    MAX_KEYWORD_LENGTH,
+    audience_for_issue,
+    deactivate_chat,
+    normalize_keyword,
+    subscribe,
+    subscribers_for_item,
+    subscriptions_of,
+    unsubscribe,
+    upsert_chat,
+)
+from tests.storage.factories import make_item
+
+GPT_ITEM = make_item(1, "OpenAI 发布 GPT-3 论文", "大规模语言模型的少样本学习能力")
+DETECTION_ITEM = make_item(2, "NanoDet：轻量级目标检测", "移动端实时的 anchor-free 检测器")
+FULLWIDTH_ITEM = make_item(3, "ＴｅｎｓｏｒＦｌｏｗ　２．４ 发布", "")
+
+
+@pytest.fixture
+def chats(session: Session) -> Session:
+    for chat_id in (1, 2, 3, 4):
+        upsert_chat(session, chat_id, chat_type="private")
+    return session
+
+
+def test_subscribe_to_everything_once(chats: Session) -> None:
+    assert subscribe(chats, 1) == [None]
+    assert subscribe(chats, 1) == []  # idempotent
+    chats.commit()
+    assert subscriptions_of(chats, 1) == [None]
+
+
+def test_keywords_are_folded_and_deduplicated(chats: Session) -> None:
+    assert subscribe(chats, 1, ["GPT", "gpt", " 检测 "]) == ["gpt", "检测"]
+    assert subscribe(chats, 1, ["Gpt", "NLP"]) == ["nlp"]
+    assert subscriptions_of(chats, 1) == ["gpt", "nlp", "检测"]
+
+
+def test_keywords_replace_everything_and_back(chats: Session) -> None:
+    subscribe(chats, 1)
+    subscribe(chats, 1, ["gpt"])
+    assert subscriptions_of(chats, 1) == ["gpt"]
+    subscribe(chats, 1)
+    assert subscriptions_of(chats, 1) == [None]
+
+
+def test_bad_keywords_change_nothing(chats: Session) -> None:
+    subscribe(chats, 1, ["gpt"])
+    with pytest.raises(ValueError, match="longer than"):
+        subscribe(chats, 1, ["ok", "x" * 500])
+    with pytest.raises(ValueError, match="empty"):
+        normalize_keyword("   ")
+    assert normalize_keyword("Ｘ" * MAX_KEYWORD_LENGTH) == "x" * MAX_KEYWORD_LENGTH
+    assert subscriptions_of(chats, 1) == ["gpt"]
+
+
+def test_unsubscribe_one_keyword_or_everything(chats: Session) -> None:
+    subscribe(chats, 1, ["gpt", "nlp"])
+    assert unsubscribe(chats, 1, "GPT") == 1
+    assert unsubscribe(chats, 1, "missing") == 0
+    assert subscriptions_of(chats, 1) == ["nlp"]
+    assert unsubscribe(chats, 1) == 1
+    assert subscriptions_of(chats, 1) == []
+    subscribe(chats, 2)
+    assert unsubscribe(chats, 2) == 1
+    assert subscriptions_of(chats, 2) == []
+
+
+def test_keyword_matching(chats: Session) -> None:
+    subscribe(chats, 1)  # everything
+    subscribe(chats, 2, ["gpt"])  # Latin, any case in the text
+    subscribe(chats, 3, ["目标检测"])  # a Chinese substring of the title
+    subscribe(chats, 4, ["tensorflow 2.4"])  # full-width text matches half-width keyword
+    chats.commit()
+
+    assert subscribers_for_item(chats, GPT_ITEM) == {1, 2}
+    assert subscribers_for_item(chats, DETECTION_ITEM) == {1, 3}
+    assert subscribers_for_item(chats, FULLWIDTH_ITEM) == {1, 4}
+
+
+def test_keywords_match_the_body_and_chinese_substrings(chats: Session) -> None:
+    subscribe(chats, 1, ["语言模型"])  # in the body only
+    subscribe(chats, 2, ["ANCHOR-FREE"])
+    subscribe(chats, 3, ["检"])  # a single character is still a substring
+    assert subscribers_for_item(chats, GPT_ITEM) == {1}
+    assert subscribers_for_item(chats, DETECTION_ITEM) == {2, 3}
+
+
+def test_inactive_chats_get_nothing(chats: Session) -> None:
+    subscribe(chats, 1)
+    subscribe(chats, 2, ["gpt"])
+    deactivate_chat(chats, 1, "bot was blocked by the user")
+    deactivate_chat(chats, 2, "chat not found")
+    assert subscribers_for_item(chats, GPT_ITEM) == set()
+
+
+def test_audience_for_an_issue(chats: Session) -> None:
+    subscribe(chats, 1)
+    subscribe(chats, 2, ["gpt", "检测"])
+    subscribe(chats, 3, ["nothing matches this"])
+    subscribe(chats, 4, ["发布"])
+    audience = audience_for_issue(chats, [GPT_ITEM, DETECTION_ITEM, FULLWIDTH_ITEM])
+    assert audience == {1: None, 2: frozenset({1, 2}), 4: frozenset({1, 3})}
