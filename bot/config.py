@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 from dotenv import dotenv_values
@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ class Settings:
     scan_interval: float = 60.0  # seconds
     rate_limit: float = 30.0  # messages per second, over all chats
     publish_cron: str | None = None  # None: broadcast new issues at once
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
 
     @property
     def telegram_file_url(self) -> str:
@@ -92,7 +93,7 @@ def load_settings(
         scan_interval=parse("SCAN_INTERVAL", _positive_number, Settings.scan_interval),
         rate_limit=parse("RATE_LIMIT", _positive_number, Settings.rate_limit),
         publish_cron=get("PUBLISH_CRON"),
-        timezone=parse("TIMEZONE", _zone, ZoneInfo("Asia/Shanghai")),
+        timezone=_zone("TIMEZONE", get("TIMEZONE") or DEFAULT_TIMEZONE),
     )
     _check_cron(settings)
     return settings
@@ -161,6 +162,8 @@ def _zone(name: str, raw: str) -> ZoneInfo:
     try:
         return ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError):
+        # Minimal systems (slim containers, Windows) have no zone database at all.
+        hint = "" if available_timezones() else " (no time zone database found: pip install tzdata)"
         raise ConfigError(
-            f"{name} must be an IANA time zone like Asia/Shanghai, got {raw!r}"
+            f"{name} must be an IANA time zone like Asia/Shanghai, got {raw!r}{hint}"
         ) from None
