@@ -40,6 +40,7 @@ def subscribe(session: Session, chat_id: int, keywords: Iterable[str] = ()) -> l
     The two modes exclude each other, as a reader expects: following keywords replaces
     "everything", and subscribing to everything drops the keywords. None stands for everything.
     Raises ValueError for an empty or too long keyword, before changing anything.
+    The chat must exist (upsert_chat first): subscriptions reference it.
     """
     wanted = list(dict.fromkeys(normalize_keyword(k) for k in keywords))
     current = set(subscriptions_of(session, chat_id))
