@@ -18,7 +18,11 @@ from bot.content.types import Image
 def markdown() -> MarkdownIt:
     # Raw HTML is parsed (not passed through): the renderer turns it into text or drops it,
     # and `<img src>` becomes an image.
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    # markdown-it leaves `[text](javascript:…)` unparsed, showing the raw Markdown; parse
+    # every link instead, and let `clean_url` decide which become links (their text stays).
+    md.validateLink = lambda url: True
+    return md
 
 
 def walk(tokens: Sequence[Token]) -> Iterator[Token]:

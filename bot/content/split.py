@@ -87,19 +87,21 @@ def _serialize(pieces: Iterable[_Piece]) -> str:
     return "".join(out)
 
 
-def split_html(html: str, limit: int) -> list[str]:
-    """Cut `html` into parts of at most `limit` visible UTF-16 units each.
+def split_html(html: str, limit: int, *, first_limit: int | None = None) -> list[str]:
+    """Cut `html` into parts of at most `limit` visible UTF-16 units each (the first part:
+    at most `first_limit`, when given).
 
     Cuts fall on the last blank line, line end, sentence end or space that keeps a part at
     least a third full, else anywhere. Tags open at a cut are closed at the end of one part
     and opened again at the start of the next. No visible text is lost; parts that would
     show only white space are left out.
     """
-    if limit < 2:
+    first_limit = limit if first_limit is None else first_limit
+    if min(limit, first_limit) < 2:
         raise ValueError("limit must hold at least one character (2 UTF-16 units)")
     pieces = _tokenize(html)
     visible = "".join(piece.text for piece in pieces if isinstance(piece, _Text))
-    cuts = _cut_points(visible, limit)
+    cuts = _cut_points(visible, limit, first_limit)
 
     parts: list[list[_Piece]] = [[]]
     stack: list[_Open] = []
@@ -136,12 +138,12 @@ _BREAKS = (
 )
 
 
-def _cut_points(visible: str, limit: int) -> list[int]:
+def _cut_points(visible: str, limit: int, first_limit: int) -> list[int]:
     """Positions in `visible` where a new part starts."""
-    cuts = []
+    cuts: list[int] = []
     start = 0
-    while utf16_length(visible[start:]) > limit:
-        fitting = _prefix_fitting(visible[start:], limit)
+    while utf16_length(visible[start:]) > (limit if cuts else first_limit):
+        fitting = _prefix_fitting(visible[start:], limit if cuts else first_limit)
         window = visible[start : start + fitting + 1]  # a break right after the limit is fine
         cut = fitting
         for pattern in _BREAKS:
@@ -171,27 +173,24 @@ def pack_blocks(blocks: Sequence[str], limit: int, *, first_limit: int | None = 
     (smaller) limit, for a caption."""
     parts: list[str] = []
     current: list[str] = []
-    current_length = 0
 
     def part_limit() -> int:
         return first_limit if first_limit is not None and not parts else limit
 
     for block in blocks:
-        length = visible_length(block)
-        joined = current_length + utf16_length(PARAGRAPH_BREAK) + length if current else length
-        if joined <= part_limit():
+        # Measure the joined text itself: a block's own edges may hold white space.
+        if visible_length(PARAGRAPH_BREAK.join([*current, block])) <= part_limit():
             current.append(block)
-            current_length = joined
             continue
         if current:
             parts.append(PARAGRAPH_BREAK.join(current))
-            current, current_length = [], 0
-        if length <= part_limit():
-            current, current_length = [block], length
+            current = []
+        if visible_length(block) <= part_limit():
+            current = [block]
             continue
-        pieces = split_html(block, part_limit())
+        pieces = split_html(block, limit, first_limit=part_limit())
         parts.extend(pieces[:-1])
-        current, current_length = [pieces[-1]], visible_length(pieces[-1])
+        current = pieces[-1:]
     if current:
         parts.append(PARAGRAPH_BREAK.join(current))
     return parts

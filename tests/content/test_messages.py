@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.content import read_issue
+from bot.content.messages import issue_messages, item_messages
+from bot.content.render import render_blocks
+from bot.content.split import CAPTION_LIMIT, TEXT_LIMIT, utf16_length, visible_text
+from bot.content.types import Issue, Item, MessageKind, OutgoingMessage
+from tests.conftest import FIXTURES, SEEDS
+from tests.content.html_check import assert_telegram_html
+
+ALL_FILES = sorted(SEEDS.glob("*.txt")) + sorted((FIXTURES / "adversarial").glob("*.md"))
+
+
+def _issue(path: Path) -> Issue:
+    return read_issue(path.read_bytes(), file_name=path.name)
+
+
+def _adversarial(name: str) -> Issue:
+    (path,) = (FIXTURES / "adversarial").glob(f"{name}*.md")
+    return _issue(path)
+
+
+def _texts(messages: list[OutgoingMessage]) -> str:
+    return "\n".join(message.text for message in messages)
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
+def test_every_message_is_valid_telegram_html_within_limits(path: Path) -> None:
+    for message in issue_messages(_issue(path)):
+        limit = TEXT_LIMIT if message.kind == MessageKind.TEXT else CAPTION_LIMIT
+        assert utf16_length(visible_text(message.text).strip()) <= limit
+        assert_telegram_html(message.text)
+        if message.kind == MessageKind.TEXT:
+            assert visible_text(message.text).strip(), "empty text message"
+        else:
+            assert message.media
+            assert_telegram_html(message.fallback_text)
+            assert utf16_length(visible_text(message.fallback_text)) <= TEXT_LIMIT
+        if message.kind == MessageKind.ALBUM:
+            assert 2 <= len(message.media) <= 10
+            assert not any(image.is_animation for image in message.media)
+
+
+def test_seed_001_messages() -> None:
+    issue = _issue(SEEDS / "001_42d7db21f5f800b2.txt")
+    messages = issue_messages(issue)
+    header, *items, more = messages
+    assert header.kind == MessageKind.TEXT
+    assert "2021-03-05" in header.text
+    assert "本期 9 条" in header.text
+    assert "6~10 分钟" in header.text
+    assert [m.item_number for m in items] == list(range(1, 10))  # one photo message per item
+    assert items[1].kind == MessageKind.ANIMATION  # wx_fmt=gif
+    assert all(m.kind == MessageKind.PHOTO for m in items if m.item_number != 2)
+    assert more.text.startswith("🔗 <b>更多链接</b>")
+    assert more.text.count("<a href=") == 2
+    # Every tracking parameter is gone from every link that is sent.
+    for tracker in ("chksm=", "sessionid=", "pass_ticket=", "exportkey=", "wx_header="):
+        assert tracker not in _texts(messages)
+
+
+def test_first_image_carries_title_and_body_within_caption() -> None:
+    item = _issue(SEEDS / "001_42d7db21f5f800b2.txt").items[0]
+    (photo,) = item_messages(item)
+    assert photo.kind == MessageKind.PHOTO
+    assert photo.media[0].url.endswith("20210305165758.png")
+    assert photo.text.startswith('<b>1. <a href="https://mp.weixin.qq.com/s?__biz=')
+    assert "· <i>机器之心</i>" in photo.text
+    assert "AAAI 2021" in photo.text  # the whole body fits in the caption
+    assert "🖼" in photo.fallback_text
+    assert "20210305165758.png" in photo.fallback_text
+
+
+def test_item_without_image_is_text_only_and_empty_body_keeps_title() -> None:
+    issue = _adversarial("20990101")
+    by_number = {item.number: item for item in issue.items}
+    (no_image,) = item_messages(by_number[2])
+    assert no_image.kind == MessageKind.TEXT
+    assert no_image.text.startswith("<b>2. 没有链接也没有图片的条目</b> · <i>某来源</i>")
+    (empty,) = item_messages(by_number[3])
+    assert empty.text == '<b>3. <a href="https://example.com/empty">正文为空的条目</a></b>'
+
+
+def test_html_in_the_source_is_shown_as_text_or_dropped() -> None:
+    item = _adversarial("20990101").items[0]
+    html = _texts(item_messages(item))
+    assert "alert" not in html
+    assert "never" not in html  # inside an HTML <script> block
+    assert "居中" in html
+    assert "红字" in html
+    assert "a &lt; b &amp;&amp; c &gt; d" in html
+    assert "标题里有 标签 &amp; 符号 &lt; &gt;" in html
+    for tag in ("<center", "<font", "<script", "<img", "<span", "<div", "<br"):
+        assert tag not in html
+
+
+def test_markdown_structures_render_as_telegram_allows() -> None:
+    item = _adversarial("20990101").items[3]
+    html = _texts(item_messages(item))
+    assert "<b>小标题：二级</b>" in html
+    assert '<pre><code class="language-c">#include &lt;stdio.h&gt;' in html
+    assert "&amp;amp; &lt;b&gt;not bold&lt;/b&gt;" in html  # code stays literal
+    assert "<pre>缩进代码块 &lt;tag&gt; &amp; 符号</pre>" in html
+    assert "模型               | 参数量 | 速度 &amp; 精度" in html  # CJK counts two columns
+    assert "• 一级列表\n    • 二级列表\n        • 三级列表 &amp; 更多\n• 一级列表第二项" in html
+    assert "    1. 有序子项一\n    2. 有序子项二" in html
+    assert "<blockquote>引用里 <b>加粗</b> 和 下划线\n嵌套引用\n引用结束</blockquote>" in html
+    assert '<a href="https://example.com/inline?id=7">一个链接</a>' in html  # utm_source dropped
+    assert '（<a href="https://github.com/RangiLyu/nanodet">' in html
+
+
+def test_unsafe_links_keep_their_text_and_lose_the_link() -> None:
+    item = _adversarial("20990102").items[0]
+    html = _texts(item_messages(item))
+    assert "危险链接：点我、数据、VB、文件、相对。" in visible_text(html)
+    for scheme in ("javascript:", "data:", "vbscript:", "file:"):
+        assert f'href="{scheme}' not in html
+    assert '<a href="tg://resolve?domain=durov">tg 链接</a>' in html
+
+
+def test_each_link_appears_once_per_item() -> None:
+    item = _adversarial("20990102").items[0]
+    html = _texts(item_messages(item))
+    assert html.count('href="https://mp.weixin.qq.com/s/JPDcvopsXemjW2uEA9X_XQ"') == 1
+    assert html.count('href="https://example.com/repeated"') == 1
+    assert "再次" not in html  # the label of a repeated link goes with it
+    assert 'href="https://example.com/page?keep=1"' in html
+
+
+def test_data_uri_images_are_not_sent() -> None:
+    item = _adversarial("20990102").items[0]
+    assert item.images == ()
+    assert all(message.kind == MessageKind.TEXT for message in item_messages(item))
+
+
+def test_many_images_become_albums_and_animations() -> None:
+    item = _adversarial("20990102").items[1]
+    messages = item_messages(item)
+    kinds = [(m.kind, len(m.media)) for m in messages]
+    assert kinds == [
+        (MessageKind.ALBUM, 10),
+        (MessageKind.ALBUM, 2),
+        (MessageKind.ANIMATION, 1),
+        (MessageKind.ANIMATION, 1),
+    ]
+    assert messages[0].text.startswith("<b>2. ")  # the caption rides on the first album
+    assert messages[1].text == ""
+    assert "<img" not in _texts(messages)
+    assert messages[0].media[7].url == "https://example.com/8.png"  # <img src> in order
+
+
+def test_animation_first_carries_the_caption() -> None:
+    item = _adversarial("20990102").items[2]
+    first, second = item_messages(item)
+    assert (first.kind, second.kind) == (MessageKind.ANIMATION, MessageKind.PHOTO)
+    assert first.text.startswith("<b>3. ")
+    assert second.text == ""
+
+
+def test_long_item_is_split_into_caption_and_text_parts() -> None:
+    issue = _adversarial("20990103")
+    emoji_item, huge_paragraph, long_code = (item_messages(item) for item in issue.items)
+    assert emoji_item[0].kind == MessageKind.PHOTO
+    assert len(emoji_item) >= 3
+    assert all(m.kind == MessageKind.TEXT for m in emoji_item[1:])
+    all_text = "".join(visible_text(m.text) for m in emoji_item)
+    for n in range(1, 61):
+        assert f"第 {n} 段" in all_text
+    assert len(huge_paragraph) >= 2
+    assert all(m.text.startswith("<pre><code class=") for m in long_code[1:])
+
+
+def test_render_blocks_of_an_empty_body() -> None:
+    assert render_blocks("") == []
+    assert render_blocks("![](https://example.com/only-image.png)") == []
+
+
+def test_header_fills_in_a_missing_item_count() -> None:
+    issue = _issue(SEEDS / "004_ee62047fa1d26340.txt")
+    header = issue_messages(issue)[0]
+    assert "将为您带来 10 条相关新闻" in header.text
+
+
+def test_item_title_with_markup_is_plain_and_escaped() -> None:
+    item = Item(
+        number=12,
+        title="a <b> & c",
+        url="https://example.com/?a=1&b=2",
+        source="<src>",
+        body="",
+        body_text="",
+    )
+    (message,) = item_messages(item)
+    assert message.text == (
+        '<b>12. <a href="https://example.com/?a=1&amp;b=2">a &lt;b&gt; &amp; c</a></b>'
+        " · <i>&lt;src&gt;</i>"
+    )

@@ -1,0 +1,61 @@
+"""`python -m bot preview` run as a user runs it: a real process on real files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import seed_path
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+
+
+def _preview(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "preview", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_preview_prints_every_message() -> None:
+    result = _preview(str(seed_path("003")))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("AI 简报 20210219: 8 items, 4 more links, 10 messages")
+    assert "── 2/10 photo https://gitee.com/" in result.stdout
+    assert "── 9/10 album " in result.stdout
+    assert "<b>" not in result.stdout  # readable text, links written out
+    assert "明年，我要用 AI 给全村写对联 (https://mp.weixin.qq.com/s?__biz=" in result.stdout
+
+
+def test_preview_html_prints_what_telegram_gets() -> None:
+    result = _preview(str(seed_path("001")), "--html")
+    assert result.returncode == 0, result.stderr
+    assert '<b>1. <a href="https://mp.weixin.qq.com/s?__biz=' in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "error"),
+    [
+        pytest.param(None, "missing.md", "cannot read", id="missing"),
+        pytest.param(PNG, "image.md", "not a text file", id="image renamed .md"),
+        pytest.param("随便写写，没有条目".encode(), "notes.md", "no issue date", id="not an issue"),
+    ],
+)
+def test_preview_bad_input_is_one_line_and_non_zero(
+    tmp_path: Path, content: bytes | None, name: str, error: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    result = _preview(str(path))
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert error in result.stderr
+    assert "Traceback" not in result.stderr
