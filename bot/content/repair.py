@@ -1,12 +1,25 @@
 """Mojibake repair: text that was UTF-8, decoded with a Windows code page and saved again.
 
-This first stage is ftfy restricted to encoding fixes, so clean text is never touched:
-no width folding, no quote uncurling, no Unicode normalisation.
+Per line, ftfy (restricted to encoding fixes, so clean text is never touched) goes first and
+is kept where it leaves no mojibake behind. Otherwise bytes were lost: the line's mojibake is
+rebuilt byte by byte, each damaged character gets its candidates, and a Chinese word model
+chooses among them in the context of the whole line.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 import ftfy
+
+from bot.content.brackets import pair_brackets
+from bot.content.lattice import best_reading
+from bot.content.mojibake import Piece, has_mojibake, lost_bytes, pieces
+from bot.content.zh_bigram import load_bigram
+from bot.content.zh_model import load_model
+
+logger = logging.getLogger(__name__)
 
 _ENCODING_ONLY = ftfy.TextFixerConfig(
     unescape_html=False,
@@ -22,6 +35,70 @@ _ENCODING_ONLY = ftfy.TextFixerConfig(
 )
 
 
+@dataclass(frozen=True)
+class Repair:
+    """Repaired text, with how many characters were rebuilt and how many of them guessed."""
+
+    text: str
+    restored: int = 0
+    guessed: int = 0
+
+
 def repair_text(text: str) -> str:
-    """Return `text` with mojibake undone where ftfy can undo it, line by line."""
-    return "\n".join(ftfy.fix_text(line, _ENCODING_ONLY) for line in text.split("\n"))
+    """Return `text` with mojibake undone as far as it can be, logging what was done."""
+    result = repair(text)
+    if result.restored:
+        logger.info(
+            "mojibake repaired restored=%d guessed=%d",
+            result.restored,
+            result.guessed,
+            extra={"chars_restored": result.restored, "guesses": result.guessed},
+        )
+    return result.text
+
+
+def repair(text: str) -> Repair:
+    """Repair `text` line by line; see the module docstring for how."""
+    lost = lost_bytes(text)
+    suspicious = has_mojibake(text)
+    lines: list[str] = []
+    restored = guessed = 0
+    for line in text.split("\n"):
+        found = pieces(line, lost=lost, suspicious=suspicious)
+        fixed = _ftfy(line)
+        if not _has_rebuilt(found) or _is_clean(fixed, line, lost):
+            lines.append(fixed)
+            continue
+        lines.append(_ftfy(_choose(found)))
+        restored += sum(piece.rebuilt for piece in found)
+        guessed += sum(len(piece.options) > 1 for piece in found)
+    return Repair("\n".join(lines), restored=restored, guessed=guessed)
+
+
+def _ftfy(line: str) -> str:
+    return ftfy.fix_text(line, _ENCODING_ONLY)
+
+
+def _has_rebuilt(found: list[Piece]) -> bool:
+    return any(piece.rebuilt for piece in found)
+
+
+def _is_clean(fixed: str, line: str, lost: frozenset[int]) -> bool:
+    """Whether ftfy's result has no mojibake left and no replacement character of its own."""
+    if fixed.count("\ufffd") > line.count("\ufffd"):
+        return False
+    return not any(p.rebuilt or p.damaged for p in pieces(fixed, lost=lost, suspicious=True))
+
+
+def _choose(found: list[Piece]) -> str:
+    """Join the pieces, letting the word model pick where a piece has several options."""
+    if all(len(piece.options) == 1 for piece in found):
+        return "".join(piece.options[0] for piece in found)
+    positions: list[tuple[str, ...]] = []
+    for piece in found:
+        if piece.rebuilt or piece.damaged:
+            positions.append(piece.options)
+        else:
+            # Plain text one character at a time, so words can span it and a guess.
+            positions.extend((char,) for char in piece.text)
+    return "".join(best_reading(pair_brackets(positions), load_model(), load_bigram()))

@@ -1,0 +1,83 @@
+"""Time the mojibake repair: model load once, then each issue file (damaged and clean).
+
+Run: .venv/bin/python benchmarks/bench_repair.py [--write benchmarks/RESULTS-repair.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.content.repair import repair
+from bot.content.zh_bigram import load_bigram
+from bot.content.zh_model import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+ROUNDS = 5
+
+
+def _damage(text: str, page: str) -> str:
+    return text.encode("utf-8").decode(page, errors="ignore").replace("\u00ad", "")
+
+
+def _inputs() -> dict[str, str]:
+    inputs: dict[str, str] = {}
+    for path in sorted((FIXTURES / "seeds").glob("*.txt")):
+        inputs[path.name] = path.read_text(encoding="utf-8")
+    for name in ("chinese_sample.md", "chinese_sample_news.md"):
+        text = (FIXTURES / name).read_text(encoding="utf-8")
+        inputs[f"{name} (cp1254 damage)"] = _damage(text, "cp1254")
+        inputs[f"{name} (cp1252 damage)"] = _damage(text, "cp1252")
+    return inputs
+
+
+def _seconds(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def run() -> list[str]:
+    """Measure and return the report as Markdown lines."""
+    words = _seconds(load_model)
+    bigram = _seconds(load_bigram)
+    lines = [
+        "# Mojibake repair benchmark",
+        "",
+        f"Python {platform.python_version()} on {platform.machine()}, "
+        f"median of {ROUNDS} rounds per file. Regenerate with "
+        "`.venv/bin/python benchmarks/bench_repair.py --write benchmarks/RESULTS-repair.md`.",
+        "",
+        f"- Model load, once per process: word model {words:.2f} s, "
+        f"character bigram {bigram:.2f} s, total {words + bigram:.2f} s.",
+        "",
+        "| file | characters | restored | guessed | time per file |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, text in _inputs().items():
+        result = repair(text)
+        median = statistics.median(_seconds(lambda t=text: repair(t)) for _ in range(ROUNDS))
+        lines.append(
+            f"| {name} | {len(text)} | {result.restored} | {result.guessed} "
+            f"| {median * 1000:.0f} ms |"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", type=Path, help="also write the report to this file")
+    args = parser.parse_args()
+    report = "\n".join(run()) + "\n"
+    print(report, end="")
+    if args.write:
+        args.write.write_text(report, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
