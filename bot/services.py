@@ -1,0 +1,83 @@
+"""What the Telegram handlers may ask of the bot: one object, stored in
+`application.bot_data["services"]`, so handlers never reach for globals or build engines."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.delivery.sender import Sender
+    from bot.ingest import ScanReport
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sender: Sender
+    bot_username: str = ""
+    _scan_lock: Any = field(default=None, repr=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose work is committed when the block ends without an error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return self.settings.is_admin(user_id)
+
+    def request_messages(
+        self, chat_id: int, issue_id: str, item_numbers: Collection[int] | None = None
+    ) -> int:
+        """Queue an issue (or only some of its items) for one chat, even if sent before, and
+        wake the sender. Returns how many messages were queued; KeyError for an unknown issue."""
+        from bot.delivery.broadcast import request_for_chat
+
+        with self.session() as session:
+            queued = request_for_chat(session, chat_id, issue_id, item_numbers)
+        self.sender.wake()
+        return queued
+
+    async def scan(self) -> ScanReport:
+        """Scan ISSUES_DIR now: store new or changed files, broadcast new issues (or leave them
+        for PUBLISH_CRON). The scheduled job and /reload both come here."""
+        from bot.ingest import scan_and_publish
+
+        return await scan_and_publish(self)
+
+    def push(self, issue_id: str) -> int:
+        """Broadcast an issue to every subscriber now; returns deliveries queued (KeyError when
+        the issue is unknown). Chats that already got a message are not sent it again."""
+        from bot.delivery.broadcast import broadcast_issue
+
+        with self.session() as session:
+            queued = broadcast_issue(session, issue_id)
+        self.sender.wake()
+        return queued
+
+    def broadcast_notice(self, text: str) -> int:
+        """Queue a notice (Telegram HTML, already escaped) for every active subscribed chat;
+        returns how many chats will get it."""
+        from bot.delivery.broadcast import broadcast_notice
+
+        with self.session() as session:
+            queued = broadcast_notice(session, text)
+        self.sender.wake()
+        return queued
+
+    async def accept_upload(self, file_name: str, data: bytes) -> ScanReport:
+        """An admin sent an issue file: validate it (ValueError with a one-line reason when it
+        is not an issue), save it into ISSUES_DIR, and treat it like a dropped file."""
+        from bot.ingest import accept_upload
+
+        return await accept_upload(self, file_name, data)
