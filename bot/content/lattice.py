@@ -12,26 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from bot.content.zh_bigram import CharBigram
+from bot.content.zh_bigram import ORDER, CharBigram
 from bot.content.zh_model import WordModel
 
 # How much the character bigram counts against the word model; tuned on seed 000.
 BIGRAM_WEIGHT = 0.5
 
-_State = tuple[int, str]  # (position, last character that the bigram model saw)
+_State = tuple[int, str]  # (position, the characters before it that the bigram model saw)
 
 
 def best_reading(
     positions: Sequence[Sequence[str]], words: WordModel, chars: CharBigram
 ) -> list[str]:
     """One option per position, maximising word score plus weighted bigram score."""
-    # best[i] maps the last character before position i to the best score reaching it.
+    # best[i] maps the context before position i to the best score reaching it.
     best: list[dict[str, float]] = [{} for _ in range(len(positions) + 1)]
     best[0][""] = 0.0
     back: dict[_State, tuple[_State, tuple[str, ...]]] = {}
     for start in range(len(positions)):
+        found = list(_words_from(positions, start, words)) if best[start] else []
         for last, base in best[start].items():
-            for end, choice, score in _words_from(positions, start, words):
+            for end, choice, score in found:
                 char_score, new_last = _chars_score(choice, last, positions, start, chars)
                 total = base + score + BIGRAM_WEIGHT * char_score
                 if total > best[end].get(new_last, float("-inf")):
@@ -60,7 +61,7 @@ def _chars_score(
         if option.isspace() or (not guessed and not chars.knows(option)):
             continue
         total += chars.score(last, option)
-        last = option
+        last = (last + option)[-(ORDER - 1) :]
     return total, last
 
 

@@ -93,12 +93,13 @@ def pieces(line: str, *, lost: frozenset[int], suspicious: bool) -> list[Piece]:
     result: list[Piece] = []
     cursor = 0
     for start, unit in _units_with_offsets(line):
-        if not (_is_sure(unit) or (suspicious and _is_plausibly_damaged(unit))):
+        end = start + sum(len(seq.text) for seq in unit)
+        if not (_is_sure(unit) or (suspicious and _is_plausibly_damaged(unit, line, start, end))):
             continue
         if start > cursor:
             result.append(_plain(line[cursor:start]))
         result.extend(_rebuild(seq, lost) for seq in unit)
-        cursor = start + sum(len(seq.text) for seq in unit)
+        cursor = end
     if cursor < len(line):
         result.append(_plain(line[cursor:]))
     return result
@@ -167,8 +168,14 @@ def _is_sure(unit: list[_Sequence]) -> bool:
     return any(seq.size >= 3 and not seq.missing and _decode(seq.data) for seq in unit)
 
 
-def _is_plausibly_damaged(unit: list[_Sequence]) -> bool:
-    return any(seq.size >= 3 and seq.missing for seq in unit)
+def _is_plausibly_damaged(unit: list[_Sequence], line: str, start: int, end: int) -> bool:
+    if not any(seq.size >= 3 and seq.missing for seq in unit):
+        return False
+    if any(len(seq.data) > 1 for seq in unit):
+        return True
+    # Lone lead bytes inside a Latin word are accented letters (Café, naïve), not damage.
+    around = line[start - 1 : start] + line[end : end + 1]
+    return not any(char.isascii() and char.isalnum() for char in around)
 
 
 def _rebuild(seq: _Sequence, lost: frozenset[int]) -> Piece:
