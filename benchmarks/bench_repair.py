@@ -25,15 +25,31 @@ def _damage(text: str, page: str) -> str:
     return text.encode("utf-8").decode(page, errors="ignore").replace("\u00ad", "")
 
 
-def _inputs() -> dict[str, str]:
-    inputs: dict[str, str] = {}
-    for path in sorted((FIXTURES / "seeds").glob("*.txt")):
-        inputs[path.name] = path.read_text(encoding="utf-8")
+def _inputs() -> dict[str, tuple[str, str | None]]:
+    """Each input with its original where that is known (the damaged seed, our samples)."""
+    seeds = {p.name[:3]: p for p in sorted((FIXTURES / "seeds").glob("*.txt"))}
+    inputs: dict[str, tuple[str, str | None]] = {}
+    for prefix, path in seeds.items():
+        original = seeds["001"].read_text(encoding="utf-8") if prefix == "000" else None
+        inputs[path.name] = (path.read_text(encoding="utf-8"), original)
     for name in ("chinese_sample.md", "chinese_sample_news.md"):
         text = (FIXTURES / name).read_text(encoding="utf-8")
-        inputs[f"{name} (cp1254 damage)"] = _damage(text, "cp1254")
-        inputs[f"{name} (cp1252 damage)"] = _damage(text, "cp1252")
+        for page in ("cp1254", "cp1252"):
+            inputs[f"{name} ({page} damage)"] = (_damage(text, page), text)
     return inputs
+
+
+def _accuracy(repaired: str, original: str | None) -> str:
+    if original is None:
+        return "(clean) | (clean)"
+    got, want = repaired.split("\n"), original.split("\n")
+    lines = sum(a == b for a, b in zip(got, want, strict=True))
+    wrong = sum(
+        sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
+        for a, b in zip(got, want, strict=True)
+    )
+    total = sum(map(len, want))
+    return f"{lines}/{len(want)} ({lines / len(want):.1%}) | {1 - wrong / total:.3%}"
 
 
 def _seconds(action: Callable[[], object]) -> float:
@@ -56,15 +72,15 @@ def run() -> list[str]:
         f"- Model load, once per process: word model {words:.2f} s, "
         f"character bigram {bigram:.2f} s, total {words + bigram:.2f} s.",
         "",
-        "| file | characters | restored | guessed | time per file |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| file | characters | restored | guessed | time per file | right lines | right chars |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, text in _inputs().items():
+    for name, (text, original) in _inputs().items():
         result = repair(text)
         median = statistics.median(_seconds(lambda t=text: repair(t)) for _ in range(ROUNDS))
         lines.append(
             f"| {name} | {len(text)} | {result.restored} | {result.guessed} "
-            f"| {median * 1000:.0f} ms |"
+            f"| {median * 1000:.0f} ms | {_accuracy(result.text, original)} |"
         )
     return lines
 
