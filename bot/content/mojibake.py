@@ -86,9 +86,10 @@ def has_mojibake(text: str) -> bool:
 def pieces(line: str, *, lost: frozenset[int], suspicious: bool) -> list[Piece]:
     """Cut `line` into pieces: plain text, and mojibake rebuilt with its candidates.
 
-    A stretch is taken for mojibake when it holds a whole character of three or more bytes;
-    when `suspicious` (the text has such stretches elsewhere), also when it holds only
-    damaged ones, which alone could be genuine accented Latin text such as `é»`.
+    A stretch is taken for mojibake when it holds a whole character of three or more bytes.
+    When `suspicious` (the text has such stretches elsewhere), also when it holds only
+    damaged ones (alone they could be accented Latin such as `é»`), except lone lead bytes
+    inside a Latin word (`Café`).
     """
     result: list[Piece] = []
     cursor = 0
