@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from pathlib import Path
 
+from bot.config import ConfigError, Settings, load_settings
 from bot.content import IssueFormatError, UndecodableError, read_issue
 from bot.content.messages import issue_messages
 from bot.preview import format_preview
+from bot.storage import StorageError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="AI 简报 Telegram bot")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="poll Telegram, serve commands, scan and deliver issues")
+    commands.add_parser("ingest", help="scan ISSUES_DIR once and store new or changed issues")
     preview = commands.add_parser("preview", help="print the messages an issue file becomes")
     preview.add_argument("file", type=Path)
     preview.add_argument("--html", action="store_true", help="print Telegram HTML as sent")
@@ -21,7 +27,50 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "preview":
         return _preview(args.file, html=args.html)
-    return 2
+    _configure_logging()
+    try:
+        settings = load_settings()
+        if args.command == "run":
+            return _run(settings)
+        return _ingest(settings)
+    except (ConfigError, StorageError, FileNotFoundError) as error:
+        return _fail(str(error))
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # One line per HTTP request is noise at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _open_database(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.storage import make_engine, migrate
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return engine
+
+
+def _run(settings: Settings) -> int:
+    from bot.app import build_application, run_polling
+
+    settings.require_bot_token()
+    engine = _open_database(settings)
+    run_polling(build_application(settings, engine))
+    return 0
+
+
+def _ingest(settings: Settings) -> int:
+    from bot.ingest import ingest_directory
+
+    engine = _open_database(settings)
+    report = ingest_directory(engine, settings.issues_dir)
+    print(report.summary())
+    return 1 if report.bad else 0
 
 
 def _preview(path: Path, *, html: bool) -> int:

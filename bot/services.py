@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -23,8 +24,8 @@ class Services:
     settings: Settings
     engine: Engine
     sender: Sender
-    bot_username: str = ""
-    _scan_lock: Any = field(default=None, repr=False)
+    # One scan at a time: the scheduled job and /reload may overlap.
+    scan_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -45,7 +45,7 @@ class Issue:
     reading_time: str  # "6~10 分钟", from the intro or estimated
     items: tuple[Item, ...]
     other_links: tuple[Link, ...]  # the "其他" list
-    content_hash: str  # sha256 of the decoded text; a changed file is an update
+    content_hash: str  # sha256 of the file's bytes; a changed file is an update
     title: str = "AI 简报"
 
 

@@ -42,6 +42,9 @@ from bot.storage.outbox import (
     mark_failed,
     mark_sent,
     outbox_counts,
+    release_lease,
+    release_leases,
+    requeue_deliveries,
 )
 from bot.storage.search import SearchPage, search_items
 from bot.storage.stats import Stats, stats
@@ -95,6 +98,9 @@ __all__ = [
     "normalize_keyword",
     "outbox_counts",
     "reactivate_chat",
+    "release_lease",
+    "release_leases",
+    "requeue_deliveries",
     "record_bad_file",
     "search_items",
     "stats",

@@ -182,3 +182,58 @@ def _set(session: Session, delivery_id: int, **values: Any) -> None:
     if result.rowcount == 0:
         raise KeyError(delivery_id)
     session.flush()
+
+
+def requeue_deliveries(
+    session: Session,
+    chat_id: int,
+    issue_id: str,
+    indices: Iterable[int],
+    *,
+    item_numbers: Sequence[int | None] = (),
+) -> int:
+    """Queue messages for one chat again, even those sent before (a reader asked for them).
+
+    Rows already pending are left as they are (they are on their way); sent, failed and
+    dropped ones become pending again. Returns how many messages are now queued.
+    """
+    wanted = sorted(set(indices))
+    enqueue_deliveries(session, issue_id, {chat_id: wanted}, item_numbers=item_numbers)
+    session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.chat_id) == chat_id,
+            col(Delivery.issue_id) == issue_id,
+            col(Delivery.message_index).in_(wanted),
+            col(Delivery.status) != DeliveryStatus.PENDING.value,
+        )
+        .values(
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+            last_error=None,
+            not_before=None,
+            sent_at=None,
+        )
+    )
+    session.flush()
+    return len(wanted)
+
+
+def release_leases(session: Session) -> int:
+    """Make every pending delivery claimable now: a sender starting alone uses this to resume
+    what a stopped sender had claimed, without waiting for the leases to run out."""
+    result = session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.status) == DeliveryStatus.PENDING.value,
+            col(Delivery.not_before).is_not(None),
+        )
+        .values(not_before=None)
+    )
+    session.flush()
+    return int(result.rowcount)
+
+
+def release_lease(session: Session, delivery_id: int, not_before: datetime | None) -> None:
+    """Hand a claimed delivery back unsent, to be claimed again from `not_before` on."""
+    _set(session, delivery_id, not_before=not_before, attempts=Delivery.attempts - 1)

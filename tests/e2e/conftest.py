@@ -13,12 +13,13 @@ One server per distinct set of options runs for the whole session; every test ge
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 import telegram
 
+from tests.e2e.botproc import REPO, BotProcess, bot_environment
 from tests.e2e.harness import Fakegram, FakegramServer, fakegram_script
 
 
@@ -70,3 +71,39 @@ async def ptb_bot(fakegram: Fakegram) -> AsyncIterator[telegram.Bot]:
     """An initialised python-telegram-bot Bot talking to `fakegram`."""
     async with fakegram.make_bot() as bot:
         yield bot
+
+
+@pytest.fixture
+def bot_workdir(tmp_path: Path) -> Path:
+    """A working directory for the bot under test, with the four real issues in issues/."""
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    for path in (REPO / "issues").glob("*.md"):
+        (issues / path.name).write_bytes(path.read_bytes())
+    return tmp_path
+
+
+@pytest.fixture
+def bot_factory(fakegram: Fakegram, bot_workdir: Path) -> Iterator[Callable[..., BotProcess]]:
+    """Make (not start) bot processes against `fakegram`; overrides set environment variables."""
+    made: list[BotProcess] = []
+
+    def make(**overrides: str) -> BotProcess:
+        env = bot_environment(fakegram.bot_api_url, bot_workdir, **overrides)
+        process = BotProcess(env, bot_workdir)
+        made.append(process)
+        return process
+
+    yield make
+    for process in made:
+        process.kill()
+
+
+@pytest.fixture
+def running_bot(bot_factory: Callable[..., BotProcess]) -> Iterator[BotProcess]:
+    """The real bot, started and past its first scan of the four real issues."""
+    process = bot_factory()
+    process.start()
+    process.wait_for_log("scan done")
+    yield process
+    process.stop()

@@ -1,0 +1,117 @@
+"""Build the python-telegram-bot Application: handlers, jobs, the sender, and their lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.engine import Engine
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ContextTypes, Defaults
+
+from bot.config import Settings
+from bot.delivery.pacing import Pacer
+from bot.delivery.sender import Sender
+from bot.ingest import publish_pending
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+# Long enough that a slow answer is not taken for a failure and sent twice (SPEC §4).
+READ_TIMEOUT = 30.0
+SERVICES = "services"
+
+
+def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for `run_polling`: nothing is contacted until it starts."""
+    from bot.handlers import register_handlers
+
+    builder = (
+        Application.builder()
+        .token(settings.require_bot_token())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_file_url)
+        # Sends overlap (the rate, not the round trip, is the limit), so the pool is wide.
+        .connection_pool_size(max(16, int(settings.rate_limit * 2)))
+        .read_timeout(READ_TIMEOUT)
+        .write_timeout(READ_TIMEOUT)
+        .media_write_timeout(READ_TIMEOUT)
+        .connect_timeout(10.0)
+        .pool_timeout(READ_TIMEOUT)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .post_init(_start)
+        .post_stop(_stop)
+    )
+    application = builder.build()
+    application.bot_data["settings"] = settings
+    application.bot_data["engine"] = engine
+    register_handlers(application)
+    return application
+
+
+async def _start(application: Application) -> None:  # type: ignore[type-arg]
+    """Wire the services, announce the commands, start the sender and the scheduled jobs."""
+    from bot.handlers import set_commands
+
+    settings: Settings = application.bot_data["settings"]
+    pacer = Pacer(rate=settings.rate_limit)
+    sender = Sender(application.bot, application.bot_data["engine"], pacer)
+    services = Services(settings=settings, engine=application.bot_data["engine"], sender=sender)
+    application.bot_data[SERVICES] = services
+
+    try:
+        await set_commands(application.bot)
+    except Exception:  # the menu is a nicety; never refuse to start over it
+        log.exception("setting the command menu failed")
+    application.bot_data["sender_task"] = asyncio.create_task(sender.run(), name="sender")
+
+    jobs = application.job_queue
+    assert jobs is not None  # installed with the job-queue extra
+    jobs.run_repeating(_scan_job, interval=settings.scan_interval, first=0.0, name="scan")
+    trigger = settings.publish_trigger()
+    if trigger is not None:
+        jobs.run_custom(_publish_job, job_kwargs={"trigger": trigger}, name="publish")
+    log.info(
+        "bot started username=%s scan_interval=%.0fs rate_limit=%.0f/s publish=%s",
+        application.bot.username,
+        settings.scan_interval,
+        settings.rate_limit,
+        settings.publish_cron or "at once",
+    )
+
+
+async def _stop(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services | None = application.bot_data.get(SERVICES)
+    if services is not None:
+        await services.sender.stop()
+    task = application.bot_data.get("sender_task")
+    if task is not None:
+        await task
+    log.info("bot stopped")
+
+
+async def _scan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    services: Services = context.application.bot_data[SERVICES]
+    try:
+        report = await services.scan()
+    except Exception:  # a scan must never kill the schedule
+        log.exception("scan failed")
+        return
+    if report.changed or report.published:
+        log.info("scan done %s", report.summary().replace("\n", "; "))
+
+
+async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    services: Services = context.application.bot_data[SERVICES]
+    published = publish_pending(services)
+    log.info("publish run issues=%s", ",".join(published) or "none")
+
+
+def run_polling(application: Application) -> None:  # type: ignore[type-arg]
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -1,0 +1,67 @@
+"""Turn an issue into outbox rows: who gets which of its messages."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from functools import lru_cache
+
+from sqlmodel import Session
+
+from bot import storage
+from bot.content.messages import issue_messages
+from bot.content.parse import parse_issue
+from bot.content.types import OutgoingMessage
+
+
+@lru_cache(maxsize=64)
+def messages_of_text(raw_text: str) -> tuple[OutgoingMessage, ...]:
+    """An issue's messages, rebuilt from its stored text (deterministic, so a restart sends
+    the very same parts). Cached: the sender asks for every delivery."""
+    return tuple(issue_messages(parse_issue(raw_text)))
+
+
+def issue_messages_of(session: Session, issue_id: str) -> tuple[OutgoingMessage, ...]:
+    record = storage.get_issue(session, issue_id)
+    if record is None:
+        raise KeyError(issue_id)
+    return messages_of_text(record.raw_text)
+
+
+def indices_for(
+    messages: Sequence[OutgoingMessage], item_numbers: Collection[int] | None
+) -> list[int]:
+    """Which messages a chat gets: all of them, or only those of the given items."""
+    if item_numbers is None:
+        return list(range(len(messages)))
+    return [i for i, m in enumerate(messages) if m.item_number in item_numbers]
+
+
+def broadcast_issue(session: Session, issue_id: str) -> int:
+    """Queue an issue for every active subscribed chat (keyword chats: matching items only)
+    and mark it published; returns how many deliveries are new."""
+    messages = issue_messages_of(session, issue_id)
+    audience = storage.audience_for_issue(session, storage.items_of(session, issue_id))
+    targets = {chat_id: indices_for(messages, numbers) for chat_id, numbers in audience.items()}
+    queued = storage.enqueue_deliveries(
+        session, issue_id, targets, item_numbers=[m.item_number for m in messages]
+    )
+    storage.mark_published(session, issue_id)
+    return queued
+
+
+def request_for_chat(
+    session: Session, chat_id: int, issue_id: str, item_numbers: Collection[int] | None
+) -> int:
+    """Queue an issue, or some of its items, for one chat that asked for it."""
+    messages = issue_messages_of(session, issue_id)
+    return storage.requeue_deliveries(
+        session,
+        chat_id,
+        issue_id,
+        indices_for(messages, item_numbers),
+        item_numbers=[m.item_number for m in messages],
+    )
+
+
+def broadcast_notice(session: Session, text: str) -> int:
+    raise NotImplementedError("notices are not stored yet")

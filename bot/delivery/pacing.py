@@ -1,0 +1,88 @@
+"""When the next message to a chat may go, under Telegram's flood limits (SPEC §4).
+
+Pure bookkeeping over a clock the caller passes in: no sleeping, no I/O, so it is exact to test.
+Limits are respected by design rather than discovered through 429s:
+- overall: at most `rate` messages a second, evenly spaced;
+- a private chat (positive id): `private_rate` a second, with a burst of `private_burst`;
+- a group, supergroup or channel (negative id): `group_per_minute` in any 60 s.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+GROUP_WINDOW = 60.0
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+@dataclass
+class Pacer:
+    rate: float = 30.0
+    private_rate: float = 1.0
+    private_burst: int = 3
+    group_per_minute: int = 20
+    _next_slot: float = 0.0
+    _private: dict[int, _Bucket] = field(default_factory=dict)
+    _groups: dict[int, deque[float]] = field(default_factory=dict)
+
+    def chat_ready_at(self, chat_id: int, now: float) -> float:
+        """The earliest time the chat's own limit allows a message, ignoring the overall one."""
+        if chat_id > 0:
+            # Tokens are counted at `bucket.updated`, which a booking may have set ahead of now.
+            bucket = self._refilled(chat_id, now)
+            if bucket.tokens >= 1:
+                return max(now, bucket.updated)
+            return bucket.updated + (1 - bucket.tokens) / self.private_rate
+        sent = sorted(self._group_window(chat_id, now))
+        if len(sent) < self.group_per_minute:
+            return now
+        return max(now, sent[len(sent) - self.group_per_minute] + GROUP_WINDOW)
+
+    def reserve(self, chat_id: int, now: float) -> float:
+        """Book the earliest slot for a message to `chat_id`; returns when to send it."""
+        at = max(now, self._next_slot, self.chat_ready_at(chat_id, now))
+        self._next_slot = at + 1 / self.rate
+        if chat_id > 0:
+            bucket = self._refilled(chat_id, at)
+            bucket.tokens -= 1
+        else:
+            self._group_window(chat_id, at).append(at)
+        return at
+
+    def pause(self, until: float) -> None:
+        """Send nothing before `until` (Telegram said 429: our model of its limits was off)."""
+        self._next_slot = max(self._next_slot, until)
+
+    def forget_idle(self, now: float) -> None:
+        """Drop the state of chats whose limits have fully recovered, so memory stays flat."""
+        full = [
+            chat
+            for chat, bucket in self._private.items()
+            if bucket.tokens + (now - bucket.updated) * self.private_rate >= self.private_burst
+        ]
+        for chat in full:
+            del self._private[chat]
+        quiet = [chat for chat, sent in self._groups.items() if not self._group_window(chat, now)]
+        for chat in quiet:
+            del self._groups[chat]
+
+    def _refilled(self, chat_id: int, now: float) -> _Bucket:
+        bucket = self._private.setdefault(chat_id, _Bucket(self.private_burst, now))
+        if now > bucket.updated:
+            bucket.tokens = min(
+                self.private_burst, bucket.tokens + (now - bucket.updated) * self.private_rate
+            )
+            bucket.updated = now
+        return bucket
+
+    def _group_window(self, chat_id: int, now: float) -> deque[float]:
+        sent = self._groups.setdefault(chat_id, deque())
+        while sent and sent[0] <= now - GROUP_WINDOW:
+            sent.popleft()
+        return sent

@@ -1,0 +1,213 @@
+"""The delivery loop: drain the outbox, paced under Telegram's limits, losing nothing.
+
+Claim a batch of due deliveries (each chat's next message, interleaved across chats), book each
+a slot with the Pacer, send at that time, and record the outcome. Many sends are in flight at
+once (the rate, not the round trip, is the limit), but never two for one chat, so a chat's
+messages arrive in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import telegram
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from telegram.error import TelegramError
+
+from bot import storage
+from bot.delivery.broadcast import issue_messages_of
+from bot.delivery.pacing import Pacer
+from bot.delivery.send import (
+    ChatGone,
+    Fatal,
+    Migrated,
+    Permanent,
+    SendFailure,
+    Throttled,
+    Transient,
+    classify_error,
+    send,
+)
+from bot.storage.models import Delivery, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8  # transient failures before a delivery ends as failed
+MAX_BACKOFF = 300.0  # seconds
+HOLD_LIMIT = 5.0  # a claimed delivery due later than this goes back to the outbox
+IDLE_POLL = 2.0  # seconds between looks at an outbox that seemed empty
+PROGRESS_EVERY = 5.0  # seconds between progress lines while sending
+
+
+@dataclass
+class _Progress:
+    sent: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+    last_report: float = field(default_factory=time.monotonic)
+
+
+class Sender:
+    def __init__(self, bot: telegram.Bot, engine: Engine, pacer: Pacer) -> None:
+        self._bot = bot
+        self._engine = engine
+        self._pacer = pacer
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        # A round claims about two seconds of work; more would only sit leased.
+        self._batch = max(10, int(pacer.rate * 2))
+        self._slots = asyncio.Semaphore(max(8, int(pacer.rate * 2)))
+        self._progress = _Progress()
+
+    def wake(self) -> None:
+        """Something was queued or a chat became free: look at the outbox now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until `stop`; resumes whatever a previous run left in the outbox."""
+        with Session(self._engine) as session:
+            released = storage.release_leases(session)
+            session.commit()
+        if released:
+            log.info("resuming deliveries claimed by a previous run count=%d", released)
+        while not self._stopping:
+            try:
+                claimed = self._claim()
+            except Exception:  # a database hiccup must not end delivery for good
+                log.exception("claiming deliveries failed; retrying")
+                claimed = []
+            if not claimed:
+                await self._idle()
+                continue
+            await self._dispatch(claimed)
+
+    async def stop(self) -> None:
+        """Stop claiming and wait for the sends under way."""
+        self._stopping = True
+        self._wake.set()
+        if self._in_flight:
+            await asyncio.wait(self._in_flight)
+
+    def _claim(self) -> list[Delivery]:
+        with Session(self._engine, expire_on_commit=False) as session:
+            claimed = storage.claim_pending(session, self._batch)
+            session.commit()
+        return claimed
+
+    async def _idle(self) -> None:
+        self._report_progress(force=bool(self._progress.sent or self._progress.failed))
+        self._progress = _Progress()
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=IDLE_POLL)
+
+    async def _dispatch(self, claimed: list[Delivery]) -> None:
+        now = time.monotonic()
+        claimed.sort(key=lambda d: self._pacer.chat_ready_at(d.chat_id, now))
+        for delivery in claimed:
+            if self._stopping:
+                self._release(delivery, None)
+                continue
+            ready = self._pacer.chat_ready_at(delivery.chat_id, time.monotonic())
+            if ready - time.monotonic() > HOLD_LIMIT:  # a group at its per-minute limit
+                self._release(delivery, utcnow() + timedelta(seconds=ready - time.monotonic()))
+                continue
+            at = self._pacer.reserve(delivery.chat_id, time.monotonic())
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            await self._slots.acquire()
+            task = asyncio.create_task(self._deliver(delivery))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        self._report_progress()
+
+    def _release(self, delivery: Delivery, not_before: datetime | None) -> None:
+        with Session(self._engine) as session:
+            storage.release_lease(session, delivery.id or 0, not_before)
+            session.commit()
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        try:
+            with Session(self._engine) as session:
+                messages = issue_messages_of(session, delivery.issue_id)
+            if delivery.message_index >= len(messages):  # the issue file changed meanwhile
+                self._finish(delivery, failure=Permanent("message no longer in the issue"))
+                return
+            try:
+                await send(self._bot, delivery.chat_id, messages[delivery.message_index])
+            except TelegramError as error:
+                self._finish(delivery, failure=classify_error(error))
+            else:
+                self._finish(delivery, failure=None)
+        except Exception:  # one bad delivery must never stop the loop
+            log.exception("delivery crashed delivery=%s", delivery.id)
+            self._finish(delivery, failure=Transient("internal error"))
+        finally:
+            self._slots.release()
+            self.wake()  # the chat's next message may be claimed now
+
+    def _finish(self, delivery: Delivery, *, failure: SendFailure | None) -> None:
+        delivery_id = delivery.id or 0
+        with Session(self._engine) as session:
+            if failure is None:
+                storage.mark_sent(session, delivery_id)
+                self._progress.sent += 1
+            else:
+                self._record_failure(session, delivery, failure)
+            session.commit()
+
+    def _record_failure(self, session: Session, delivery: Delivery, failure: SendFailure) -> None:
+        delivery_id, chat_id = delivery.id or 0, delivery.chat_id
+        context = f"chat={chat_id} issue={delivery.issue_id} index={delivery.message_index}"
+        match failure:
+            case Throttled(seconds):
+                log.warning("flood limit hit, waiting %s retry_after=%.1f", context, seconds)
+                self._pacer.pause(time.monotonic() + seconds)
+                retry_at = utcnow() + timedelta(seconds=seconds)
+                storage.mark_failed(session, delivery_id, "429", retry_at=retry_at)
+            case Transient(reason) if delivery.attempts < MAX_ATTEMPTS:
+                delay = min(MAX_BACKOFF, 2.0 ** delivery.attempts) * random.uniform(0.5, 1.5)
+                log.warning("send failed, retrying %s in=%.1fs reason=%r", context, delay, reason)
+                retry_at = utcnow() + timedelta(seconds=delay)
+                storage.mark_failed(session, delivery_id, reason, retry_at=retry_at)
+            case Transient(reason) | Permanent(reason):
+                log.error("delivery failed %s reason=%r", context, reason)
+                storage.mark_failed(session, delivery_id, reason)
+                self._progress.failed += 1
+            case ChatGone(reason):
+                dropped = storage.deactivate_chat(session, chat_id, reason)
+                log.info("chat inactive %s reason=%r dropped=%d", context, reason, dropped)
+            case Migrated(new_chat_id):
+                storage.migrate_chat(session, chat_id, new_chat_id)
+                log.info("chat migrated %s new_chat=%d", context, new_chat_id)
+            case Fatal(reason):
+                log.critical("cannot send at all, pausing 60s reason=%r", reason)
+                self._pacer.pause(time.monotonic() + 60)
+                retry_at = utcnow() + timedelta(seconds=60)
+                storage.mark_failed(session, delivery_id, reason, retry_at=retry_at)
+
+    def _report_progress(self, *, force: bool = False) -> None:
+        progress = self._progress
+        now = time.monotonic()
+        if not force and now - progress.last_report < PROGRESS_EVERY:
+            return
+        progress.last_report = now
+        if not (progress.sent or progress.failed):
+            return
+        with Session(self._engine) as session:
+            counts = storage.outbox_counts(session)
+        elapsed = max(now - progress.started, 1e-9)
+        log.info(
+            "delivery progress sent=%d failed=%d pending=%d rate=%.1f/s",
+            progress.sent,
+            progress.failed,
+            counts[storage.DeliveryStatus.PENDING],
+            progress.sent / elapsed,
+        )

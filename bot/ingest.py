@@ -1,0 +1,228 @@
+"""Scan ISSUES_DIR: store new and changed issue files, remember bad ones, report what changed.
+
+The file system and the database meet here; parsing stays in `bot.content`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import storage
+from bot.content import (
+    IssueFormatError,
+    UndecodableError,
+    file_hash,
+    read_issue,
+    read_issue_and_text,
+)
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+ISSUE_SUFFIXES = (".md", ".markdown", ".txt")
+MAX_ISSUE_BYTES = 2 * 1024 * 1024  # a real issue is ~20 KB; anything this large is not one
+
+
+class FileStatus(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    BAD = "bad"  # failed now
+    STILL_BAD = "still bad"  # failed before with the same content: skipped
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file_name: str
+    status: FileStatus
+    issue_id: str | None = None
+    reason: str = ""
+
+    def line(self) -> str:
+        what = f"{self.file_name}: {self.status}"
+        if self.issue_id:
+            what += f" (issue {self.issue_id})"
+        return f"{what}: {self.reason}" if self.reason else what
+
+
+@dataclass
+class ScanReport:
+    files: list[FileResult] = field(default_factory=list)
+    published: dict[str, int] = field(default_factory=dict)  # issue id → deliveries queued
+
+    @property
+    def changed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status in (FileStatus.NEW, FileStatus.UPDATED)]
+
+    @property
+    def bad(self) -> list[FileResult]:
+        return [f for f in self.files if f.status in (FileStatus.BAD, FileStatus.STILL_BAD)]
+
+    def summary(self) -> str:
+        """Plain text for an operator: counts, then one line per file that is not unchanged."""
+        unchanged = len(self.files) - len(self.changed) - len(self.bad)
+        head = (
+            f"{len(self.files)} files: {len(self.changed)} new or updated, "
+            f"{unchanged} unchanged, {len(self.bad)} bad"
+        )
+        lines = [head, *(f.line() for f in self.files if f.status != FileStatus.UNCHANGED)]
+        lines += [f"issue {i}: {n} deliveries queued" for i, n in self.published.items()]
+        return "\n".join(lines)
+
+
+def issue_files(issues_dir: Path) -> list[Path]:
+    """The candidate issue files, in name order (hidden files and folders left out)."""
+    if not issues_dir.is_dir():
+        raise FileNotFoundError(f"issues folder {issues_dir} does not exist")
+    return sorted(
+        path
+        for path in issues_dir.iterdir()
+        if path.is_file() and not path.name.startswith(".") and path.suffix in ISSUE_SUFFIXES
+    )
+
+
+def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
+    """Store every new or changed issue file of `issues_dir`; never raises for one bad file."""
+    report = ScanReport()
+    files = issue_files(issues_dir)
+    present = {path.name for path in files}
+    with Session(engine) as session:
+        known = storage.stored_hashes(session)
+        owners = {record.id: record.file_name for record in storage.list_issues(session, 10**6)}
+    claimed: dict[str, str] = {}  # issue id → file providing it in this scan
+    for path in files:
+        with Session(engine) as session:
+            result = _ingest_file(session, path, known, owners, present, claimed)
+            session.commit()
+        report.files.append(result)
+        _log(result)
+    return report
+
+
+def _ingest_file(
+    session: Session,
+    path: Path,
+    known: dict[str, str],
+    owners: dict[str, str],
+    present: set[str],
+    claimed: dict[str, str],
+) -> FileResult:
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return FileResult(name, FileStatus.BAD, reason=f"cannot read: {error.strerror or error}")
+    digest = file_hash(data)
+    if known.get(name) == digest:
+        return FileResult(name, FileStatus.UNCHANGED, _issue_id_of(owners, name))
+    if storage.is_known_bad(session, name, digest):
+        return FileResult(name, FileStatus.STILL_BAD, reason=_bad_reason(session, name))
+    try:
+        reason = _too_large(data)
+        if reason:
+            raise IssueFormatError(reason)
+        issue, text = read_issue_and_text(data, file_name=name)
+    except (UndecodableError, IssueFormatError) as error:
+        storage.record_bad_file(session, name, digest, str(error))
+        return FileResult(name, FileStatus.BAD, reason=str(error))
+
+    other = claimed.get(issue.id) or owners.get(issue.id)
+    if other and other != name and other in present:
+        reason = f"issue {issue.id} is already in {other}"
+        storage.record_bad_file(session, name, digest, reason)
+        return FileResult(name, FileStatus.BAD, issue.id, reason)
+    claimed[issue.id] = name
+    upserted = storage.upsert_issue(session, issue, text, name)
+    storage.forget_bad_file(session, name)
+    status = {
+        storage.UpsertResult.NEW: FileStatus.NEW,
+        storage.UpsertResult.UPDATED: FileStatus.UPDATED,
+        storage.UpsertResult.UNCHANGED: FileStatus.UNCHANGED,
+    }[upserted]
+    return FileResult(name, status, issue.id, f"{len(issue.items)} items")
+
+
+def _too_large(data: bytes) -> str:
+    if len(data) > MAX_ISSUE_BYTES:
+        return f"{len(data)} bytes is too large for an issue (at most {MAX_ISSUE_BYTES})"
+    return ""
+
+
+def _issue_id_of(owners: dict[str, str], file_name: str) -> str | None:
+    return next((issue_id for issue_id, name in owners.items() if name == file_name), None)
+
+
+def _bad_reason(session: Session, file_name: str) -> str:
+    record = session.get(storage.BadFile, file_name)
+    return record.reason if record else ""
+
+
+def _log(result: FileResult) -> None:
+    if result.status in (FileStatus.NEW, FileStatus.UPDATED):
+        log.info("issue file %s file=%s issue=%s", result.status, result.file_name, result.issue_id)
+    elif result.status == FileStatus.BAD:
+        log.warning("issue file rejected file=%s reason=%r", result.file_name, result.reason)
+
+
+async def scan_and_publish(services: Services) -> ScanReport:
+    """One scan (in a worker thread: file reads and repair are blocking), then publish new
+    issues at once unless PUBLISH_CRON decides when."""
+    async with services.scan_lock:
+        report = await asyncio.to_thread(
+            ingest_directory, services.engine, services.settings.issues_dir
+        )
+        if services.settings.publish_cron is None:
+            report.published = publish_pending(services)
+        return report
+
+
+def publish_pending(services: Services) -> dict[str, int]:
+    """Broadcast every stored issue not broadcast yet (oldest first)."""
+    from bot.delivery.broadcast import broadcast_issue
+
+    published = {}
+    with services.session() as session:
+        for record in storage.unpublished_issues(session):
+            published[record.id] = broadcast_issue(session, record.id)
+            log.info("issue published issue=%s deliveries=%d", record.id, published[record.id])
+    if published:
+        services.sender.wake()
+    return published
+
+
+_SAFE_NAME = re.compile(r"[^\w.-]+")
+
+
+async def accept_upload(services: Services, file_name: str, data: bytes) -> ScanReport:
+    """Validate an uploaded issue file, save it as `<issue id>.md`, then scan as usual."""
+    if not file_name.lower().endswith(".md"):
+        raise ValueError("only .md issue files are accepted")
+    if reason := _too_large(data):
+        raise ValueError(reason)
+    try:
+        issue = await asyncio.to_thread(read_issue, data, file_name=_SAFE_NAME.sub("_", file_name))
+    except (UndecodableError, IssueFormatError) as error:
+        raise ValueError(str(error)) from None
+    target = services.settings.issues_dir / f"{issue.id}.md"
+    await asyncio.to_thread(_write_atomically, target, data)
+    log.info("issue file uploaded file=%s issue=%s", target.name, issue.id)
+    return await scan_and_publish(services)
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    # A scan running meanwhile must never read half a file.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(target)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.delivery.pacing import Pacer
+
+USER, OTHER_USER, GROUP = 101, 102, -100
+
+
+def _book(pacer: Pacer, chats: list[int], now: float = 0.0) -> list[float]:
+    return [pacer.reserve(chat, now) for chat in chats]
+
+
+def test_overall_rate_spaces_every_message() -> None:
+    pacer = Pacer(rate=10, private_burst=100)
+    times = _book(pacer, list(range(1, 31)))  # 30 different private chats at once
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert gaps == pytest.approx([0.1] * 29)
+    assert times[-1] == pytest.approx(2.9)
+
+
+def test_private_chat_allows_a_short_burst_then_one_a_second() -> None:
+    pacer = Pacer(rate=1000, private_rate=1, private_burst=3)
+    times = _book(pacer, [USER] * 6)
+    assert times[:3] == pytest.approx([0.0, 0.001, 0.002])
+    assert times[3:] == pytest.approx([1.0, 2.0, 3.0], abs=0.01)
+
+
+def test_a_busy_chat_does_not_hold_back_others() -> None:
+    pacer = Pacer(rate=1000, private_rate=1, private_burst=1)
+    pacer.reserve(USER, 0.0)
+    # The sender books by readiness: the other chat is ready now, the busy one in a second.
+    assert pacer.chat_ready_at(OTHER_USER, 0.0) == 0.0
+    assert pacer.reserve(OTHER_USER, 0.0) == pytest.approx(0.001)
+    assert pacer.reserve(USER, 0.0) == pytest.approx(1.0)
+
+
+def test_group_gets_twenty_a_minute() -> None:
+    pacer = Pacer(rate=1000, group_per_minute=20)
+    times = _book(pacer, [GROUP] * 25)
+    assert times[19] < 1
+    assert times[20] == pytest.approx(60.0)
+    assert all(later >= 60 for later in times[20:])
+    assert pacer.chat_ready_at(GROUP, 30.0) > 60
+
+
+def test_ready_at_tells_without_booking() -> None:
+    pacer = Pacer(rate=1000, private_rate=1, private_burst=1)
+    pacer.reserve(USER, 0.0)
+    assert pacer.chat_ready_at(USER, 0.0) == pytest.approx(1.0)
+    assert pacer.chat_ready_at(USER, 0.0) == pytest.approx(1.0)  # asking books nothing
+    assert pacer.chat_ready_at(OTHER_USER, 0.0) == 0.0
+
+
+def test_pause_after_429_holds_everything() -> None:
+    pacer = Pacer(rate=10)
+    pacer.pause(5.0)
+    assert pacer.reserve(USER, 1.0) == pytest.approx(5.0)
+
+
+def test_idle_chats_are_forgotten() -> None:
+    pacer = Pacer(rate=1000, private_rate=1, private_burst=3)
+    _book(pacer, [USER, GROUP])
+    pacer.forget_idle(0.5)  # two tokens and a half: not yet full
+    assert USER in pacer._private
+    pacer.forget_idle(100.0)
+    assert not pacer._private
+    assert not pacer._groups

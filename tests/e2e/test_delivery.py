@@ -1,0 +1,177 @@
+"""A dropped issue reaches subscribers: in order, filtered by keyword, past dead chats and
+images, through group migrations, at scale and across a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+
+import pytest
+from sqlmodel import Session
+
+from bot import storage
+from bot.content import read_issue
+from bot.content.messages import issue_messages
+from bot.content.split import visible_text
+from bot.content.types import MessageKind, OutgoingMessage
+from tests.e2e.botproc import BotProcess
+from tests.e2e.harness import Fakegram, SentMessage
+
+pytestmark = pytest.mark.e2e
+
+ISSUE_ID = "20990301"
+ISSUE = f"""> 导读： 本期为 AI 简报 {ISSUE_ID} 期，将为您带来 3 条相关新闻
+
+# 1. [GPT 新模型发布](https://example.com/1) | 来源一
+
+![](https://img.example.com/one.png)
+
+第一条正文，关于 GPT 与 <大模型> & 推理。
+
+# 2. [芯片新闻](https://example.com/2) | 来源二
+
+第二条正文，关于芯片。
+
+# 3. [机器人](https://example.com/3)
+
+![](https://img.example.com/dead-robot.png)
+
+第三条正文，图片已经失效。
+"""
+EXPECTED = issue_messages(read_issue(ISSUE.encode()))
+
+
+def _drop_issue(bot: BotProcess, text: str = ISSUE, name: str = f"{ISSUE_ID}.md") -> None:
+    partial = bot.issues_dir / f".{name}.partial"
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(bot.issues_dir / name)  # as an editor's sync tool would: all at once
+
+
+def _subscribe(
+    bot: BotProcess, chats: dict[int, Iterable[str]], chat_type: str = "private"
+) -> None:
+    engine = storage.make_engine(bot.database_url)
+    with Session(engine) as session:
+        for chat_id, keywords in chats.items():
+            storage.upsert_chat(session, chat_id, chat_type=chat_type)
+            storage.subscribe(session, chat_id, list(keywords))
+        session.commit()
+    engine.dispose()
+
+
+def _shown(message: OutgoingMessage) -> str:
+    return visible_text(message.text).strip()
+
+
+def _assert_received(received: list[SentMessage], expected: Iterable[OutgoingMessage]) -> None:
+    expected = list(expected)
+    assert [m["text"] for m in received] == [_shown(m) for m in expected]
+    methods = {
+        MessageKind.TEXT: "sendMessage",
+        MessageKind.PHOTO: "sendPhoto",
+        MessageKind.ANIMATION: "sendAnimation",
+    }
+    assert [m["method"] for m in received] == [methods[m.kind] for m in expected]
+
+
+async def _users(fakegram: Fakegram, ids: Iterable[int]) -> None:
+    for user_id in ids:
+        await fakegram.create_user(user_id, f"reader{user_id}", "zh-hans")
+        await fakegram.open_private_chat(user_id, "zh-hans")
+
+
+async def _wait_until(predicate: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {seconds} s")
+        await asyncio.sleep(0.1)  # polling interval
+
+
+async def test_subscriber_receives_a_dropped_issue_item_by_item_in_order(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    await _users(fakegram, [1001])
+    _subscribe(running_bot, {1001: []})
+    _drop_issue(running_bot)
+    received = await fakegram.wait_for_messages(len(EXPECTED), chat_id=1001, timeout=30)
+    _assert_received(received, EXPECTED)
+    assert received[1]["media"][0]["url"] == "https://img.example.com/one.png"
+    assert "AI 简报 · 2099-03-01" in received[0]["text"]
+    running_bot.wait_for_log("issue published issue=20990301")
+
+
+async def test_keyword_subscriber_gets_only_matching_items(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    await _users(fakegram, [2001, 2002])
+    _subscribe(running_bot, {2001: ["芯片"], 2002: []})
+    _drop_issue(running_bot)
+    everything = await fakegram.wait_for_messages(len(EXPECTED), chat_id=2002, timeout=30)
+    _assert_received(everything, EXPECTED)
+    only_chips = await fakegram.messages(chat_id=2001)
+    _assert_received(only_chips, [m for m in EXPECTED if m.item_number == 2])
+
+
+async def test_blocked_reader_is_deactivated_and_the_others_get_everything(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    readers = [3001, 3002, 3003]
+    await _users(fakegram, readers)
+    _subscribe(running_bot, dict.fromkeys(readers, ()))
+    await fakegram.block(3002)
+    _drop_issue(running_bot)
+    for reader in (3001, 3003):
+        received = await fakegram.wait_for_messages(len(EXPECTED), chat_id=reader, timeout=30)
+        _assert_received(received, EXPECTED)
+    engine = storage.make_engine(running_bot.database_url)
+
+    def blocked_is_inactive() -> bool:
+        with Session(engine) as session:
+            chat = storage.get_chat(session, 3002)
+            return chat is not None and not chat.active
+
+    await _wait_until(blocked_is_inactive, 10, "the blocked chat was not deactivated")
+    with Session(engine) as session:
+        chat = storage.get_chat(session, 3002)
+        assert chat is not None
+        assert "blocked" in (chat.inactive_reason or "")
+        pending = storage.outbox_counts(session)[storage.DeliveryStatus.PENDING]
+        assert pending == 0
+    assert await fakegram.messages(chat_id=3002) == []
+
+
+async def test_migrated_group_keeps_its_subscription(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    await fakegram.create_user(4001, "admin", "en")
+    await fakegram.create_group(-4000, [4001], title="AI readers")
+    _subscribe(running_bot, {-4000: []}, chat_type="group")
+    await fakegram.migrate(-4000, -1004000)
+    _drop_issue(running_bot)
+    received = await fakegram.wait_for_messages(len(EXPECTED), chat_id=-1004000, timeout=30)
+    _assert_received(received, EXPECTED)
+    engine = storage.make_engine(running_bot.database_url)
+    with Session(engine) as session:
+        assert storage.subscriptions_of(session, -1004000) == [None]
+        old = storage.get_chat(session, -4000)
+        assert old is not None
+        assert not old.active
+
+
+@pytest.mark.parametrize("fakegram", [("--dead-image-regex", "dead-")], indirect=True)
+async def test_dead_image_still_delivers_the_item_as_text(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    await _users(fakegram, [5001])
+    _subscribe(running_bot, {5001: []})
+    _drop_issue(running_bot)
+    received = await fakegram.wait_for_messages(len(EXPECTED), chat_id=5001, timeout=30)
+    robot = received[-1]
+    assert robot["method"] == "sendMessage"
+    assert robot["text"].startswith("3. 机器人")
+    assert "第三条正文" in robot["text"]
+    links = [e.get("url") for e in robot["entities"] if e["type"] == "text_link"]
+    assert "https://img.example.com/dead-robot.png" in links
+    assert received[1]["method"] == "sendPhoto"  # the live image still goes as a photo
