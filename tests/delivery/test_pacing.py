@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.delivery.pacing import Pacer
@@ -14,7 +16,7 @@ def _book(pacer: Pacer, chats: list[int], now: float = 0.0) -> list[float]:
 def test_overall_rate_spaces_every_message() -> None:
     pacer = Pacer(rate=10, private_burst=100)
     times = _book(pacer, list(range(1, 31)))  # 30 different private chats at once
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps == pytest.approx([0.1] * 29)
     assert times[-1] == pytest.approx(2.9)
 
