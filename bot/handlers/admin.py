@@ -1,0 +1,160 @@
+"""Editor commands: /stats, /reload, /push ID, /broadcast text, and issue files sent as documents.
+
+Access is checked in one place: `admin_handlers` wraps every handler here in `admin_only`, so
+no handler can be registered without the check and none repeats it.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import PurePath
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot import storage
+from bot.handlers.archive import recent_ids
+from bot.handlers.common import reply, services_of, texts_of
+from bot.handlers.views import (
+    command_argument,
+    normalize_issue_id,
+    stats_text,
+    unknown_issue_text,
+    usage_with_example,
+)
+from bot.ingest import ISSUE_SUFFIXES, MAX_ISSUE_BYTES
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def admin_only(handler: Callback) -> Callback:
+    """Run `handler` for users in ADMIN_IDS; anyone else gets a polite refusal, nothing more."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if not services_of(context).is_admin(user.id if user else None):
+            log.info(
+                "admin action refused handler=%s user=%s chat=%s",
+                handler.__name__,
+                user.id if user else None,
+                update.effective_chat.id if update.effective_chat else None,
+            )
+            await reply(update, texts_of(update).admin_only)
+            return
+        await handler(update, context)
+
+    return guarded
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show counts of chats, subscribers, issues and deliveries."""
+    with services_of(context).session() as session:
+        counts = storage.stats(session)
+    await reply(update, stats_text(texts_of(update), counts))
+
+
+async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Scan ISSUES_DIR now and report what changed."""
+    t = texts_of(update)
+    try:
+        report = await services_of(context).scan()
+    except OSError as error:  # e.g. ISSUES_DIR is missing: the editor can fix that
+        await reply(update, t.reload_failed.format(reason=html.escape(str(error))))
+        return
+    await reply(update, t.reload_done.format(summary=html.escape(report.summary())))
+
+
+async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deliver an issue to every subscriber now."""
+    t = texts_of(update)
+    message = update.effective_message
+    issue_id = normalize_issue_id(command_argument(message.text or "") if message else "")
+    services = services_of(context)
+    count: int | None = None
+    if issue_id:
+        try:
+            count = services.push(issue_id)
+        except KeyError:  # unknown id: answered below with the valid ones
+            count = None
+    if count is not None:
+        await reply(update, t.push_done.format(issue_id=html.escape(issue_id), count=count))
+        return
+    with services.session() as session:
+        ids = recent_ids(session)
+    if issue_id:
+        await reply(update, unknown_issue_text(t, issue_id, ids))
+    else:
+        await reply(update, usage_with_example(t.push_usage, t, ids))
+
+
+async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the text after the command to every subscribed chat, formatting kept."""
+    t = texts_of(update)
+    message = update.effective_message
+    # text_html turns the admin's own bold, links… into Telegram HTML and escapes the rest.
+    notice = command_argument(message.text_html) if message and message.text else ""
+    if not notice:
+        await reply(update, t.broadcast_usage)
+        return
+    count = services_of(context).broadcast_notice(notice)
+    log.info("notice broadcast chats=%d", count)
+    await reply(update, t.broadcast_done.format(count=count))
+
+
+async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take an issue file sent as a document: validate it, store it and deliver it."""
+    t = texts_of(update)
+    message = update.effective_message
+    document = message.document if message else None
+    if document is None:
+        return
+    name = PurePath(document.file_name or "").name
+    if PurePath(name).suffix.lower() not in ISSUE_SUFFIXES:
+        await reply(update, t.upload_wrong_type.format(suffixes=", ".join(ISSUE_SUFFIXES)))
+        return
+    if document.file_size and document.file_size > MAX_ISSUE_BYTES:
+        # Checked before downloading: Telegram lets bots fetch up to 20 MB, an issue is ~20 KB.
+        limit = MAX_ISSUE_BYTES
+        await reply(update, t.upload_too_large.format(size=document.file_size, limit=limit))
+        return
+    try:
+        telegram_file = await context.bot.get_file(document.file_id)
+        data = bytes(await telegram_file.download_as_bytearray())
+    except TelegramError as error:
+        await reply(update, t.upload_rejected.format(reason=html.escape(str(error))))
+        return
+    try:
+        report = await services_of(context).accept_upload(name, data)
+    except ValueError as error:
+        await reply(update, t.upload_rejected.format(reason=html.escape(str(error))))
+        return
+    log.info("issue uploaded file=%s bytes=%d", name, len(data))
+    summary = html.escape(report.summary())
+    await reply(update, t.upload_done.format(file_name=html.escape(name), summary=summary))
+
+
+def admin_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+    """Every admin handler, each behind `admin_only`. Edited messages are ignored: editing a
+    /broadcast must not send it again."""
+    new_messages = filters.UpdateType.MESSAGE
+    commands: dict[str, Callback] = {
+        "stats": stats,
+        "reload": reload,
+        "push": push,
+        "broadcast": broadcast,
+    }
+    handlers: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]] = [
+        CommandHandler(name, admin_only(callback), filters=new_messages)
+        for name, callback in commands.items()
+    ]
+    # Files only in private chats: in a group a document is members talking, not an upload.
+    documents = filters.Document.ALL & filters.ChatType.PRIVATE & new_messages
+    handlers.append(MessageHandler(documents, admin_only(upload)))
+    return handlers

@@ -1,0 +1,197 @@
+"""Reader commands about the archive: /latest, /issues, /issue ID, /search, and their buttons."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import storage
+from bot.handlers import keyboards
+from bot.handlers.common import register_chat, reply, services_of, texts_of
+from bot.handlers.keyboards import IssueEntry, ResultEntry, SendIssue, SendItem, ShowSearchPage
+from bot.handlers.texts import Texts
+from bot.handlers.views import (
+    PAGE_SIZE,
+    SHOWN_IDS,
+    clamp_page,
+    command_argument,
+    issues_text,
+    normalize_issue_id,
+    page_count,
+    parse_terms,
+    quoted,
+    search_text,
+    unknown_issue_text,
+    usage_with_example,
+)
+
+log = logging.getLogger(__name__)
+
+ISSUES_LISTED = 10
+SEARCH_STORE_KEY = "search_queries"  # bot_data: digest → query, for queries too long for a button
+SEARCH_STORE_SIZE = 1000
+
+
+def recent_ids(session: Session, limit: int = SHOWN_IDS) -> list[str]:
+    return [record.id for record in storage.list_issues(session, limit)]
+
+
+async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the latest issue, in full, to this chat only."""
+    services = services_of(context)
+    with services.session() as session:
+        chat_id = register_chat(session, update, reactivate=True)
+        record = storage.latest_issue(session)
+    if record is None:
+        await reply(update, texts_of(update).no_issues)
+        return
+    # The issue's own header message is the answer; an extra "sending…" would only cost one
+    # of the few messages per second this chat may receive.
+    services.request_messages(chat_id, record.id)
+
+
+async def issues(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List recent issues, each with a button that sends it."""
+    t = texts_of(update)
+    with services_of(context).session() as session:
+        register_chat(session, update)
+        entries = [
+            IssueEntry(r.id, r.item_count) for r in storage.list_issues(session, ISSUES_LISTED)
+        ]
+    if not entries:
+        await reply(update, t.no_issues)
+        return
+    await reply(update, issues_text(t, entries), keyboards.issues_keyboard(t, entries))
+
+
+async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the issue named by its id (its date, e.g. 20210305) to this chat."""
+    t = texts_of(update)
+    message = update.effective_message
+    issue_id = normalize_issue_id(command_argument(message.text or "") if message else "")
+    services = services_of(context)
+    with services.session() as session:
+        chat_id = register_chat(session, update, reactivate=True)
+        known = bool(issue_id) and storage.get_issue(session, issue_id) is not None
+        ids = recent_ids(session)
+    if not issue_id:
+        await reply(update, usage_with_example(t.issue_usage, t, ids))
+    elif not known:
+        await reply(update, unknown_issue_text(t, issue_id, ids))
+    else:
+        services.request_messages(chat_id, issue_id)
+
+
+@dataclass(frozen=True)
+class PageView:
+    text: str
+    markup: InlineKeyboardMarkup | None
+    ref: str | None  # how the buttons refer to the query; None when there are no results
+
+
+def search_page(session: Session, t: Texts, query: str, page: int) -> PageView:
+    """One page of results for `query`; a page past the end shows the last one."""
+    words = parse_terms(query)
+    result = storage.search_items(session, words, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+    if result.empty:
+        return PageView(t.search_none.format(query=quoted(query)), None, None)
+    if not result.items:  # the archive shrank since the buttons were made
+        page = clamp_page(page, result.total)
+        result = storage.search_items(session, words, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+    entries = [
+        ResultEntry(page * PAGE_SIZE + i + 1, item.issue_id, item.number, item.title)
+        for i, item in enumerate(result.items)
+    ]
+    pages = page_count(result.total)
+    ref = keyboards.query_ref(query, pages)
+    return PageView(
+        search_text(t, query, entries, total=result.total, page=page),
+        keyboards.search_keyboard(t, entries, page=page, pages=pages, ref=ref),
+        ref,
+    )
+
+
+def _remember_query(bot_data: dict[Any, Any], ref: str | None, query: str) -> None:
+    """Keep a query too long for callback data under its digest (the oldest go first)."""
+    if ref is None or not keyboards.is_digest(ref):
+        return
+    store: dict[str, str] = bot_data.setdefault(SEARCH_STORE_KEY, {})
+    store.pop(ref, None)
+    store[ref] = query
+    while len(store) > SEARCH_STORE_SIZE:
+        store.pop(next(iter(store)))
+
+
+async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Search the archive, newest first, a page of results at a time."""
+    t = texts_of(update)
+    message = update.effective_message
+    query = " ".join(command_argument(message.text or "").split()) if message else ""
+    if not parse_terms(query):
+        await reply(update, t.search_usage)
+        return
+    with services_of(context).session() as session:
+        register_chat(session, update)
+        view = search_page(session, t, query, 0)
+    _remember_query(context.bot_data, view.ref, query)
+    await reply(update, view.text, view.markup)
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Act on an inline button: send an issue or an item, or turn a search page."""
+    query = update.callback_query
+    assert query is not None  # registered for callback queries only
+    t = texts_of(update)
+    match keyboards.decode(query.data):
+        case SendIssue(issue_id):
+            await query.answer(await _send(update, context, t, issue_id, None))
+        case SendItem(issue_id, number):
+            await query.answer(await _send(update, context, t, issue_id, number))
+        case ShowSearchPage(page, ref):
+            await _turn_page(query, context, t, page, ref)
+        case None:
+            await query.answer(t.stale_button)
+
+
+async def _send(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, t: Texts, issue_id: str, number: int | None
+) -> str:
+    """Queue an issue or one item for the button's chat; returns the toast to show."""
+    services = services_of(context)
+    with services.session() as session:
+        chat_id = register_chat(session, update, reactivate=True)
+        if number is not None and storage.get_item(session, issue_id, number) is None:
+            return t.unknown_item_button
+    try:
+        services.request_messages(chat_id, issue_id, None if number is None else [number])
+    except KeyError:
+        return t.unknown_issue_button
+    return t.sending_issue.format(issue_id=issue_id) if number is None else t.sending_item
+
+
+async def _turn_page(
+    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, t: Texts, page: int, ref: str
+) -> None:
+    text_query = ref
+    if keyboards.is_digest(ref):
+        stored = context.bot_data.get(SEARCH_STORE_KEY, {}).get(ref)
+        if stored is None:  # remembered only in memory, and the bot restarted since
+            await query.answer(t.search_expired, show_alert=True)
+            return
+        text_query = stored
+    with services_of(context).session() as session:
+        view = search_page(session, t, text_query, page)
+    _remember_query(context.bot_data, view.ref, text_query)
+    await query.answer()
+    try:
+        await query.edit_message_text(view.text, reply_markup=view.markup)
+    except BadRequest as error:
+        # A double tap asks for the page already shown; that is not an error.
+        if "not modified" not in error.message:
+            raise

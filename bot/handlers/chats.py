@@ -1,0 +1,77 @@
+"""The bot's own membership: blocked, kicked, added back, and groups becoming supergroups."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, ChatMemberUpdated, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot import storage
+from bot.handlers.common import services_of
+
+log = logging.getLogger(__name__)
+
+_PRESENT = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
+
+
+def is_present(member: ChatMember) -> bool:
+    """Whether the bot can be written to / write there with this status."""
+    if member.status == ChatMember.RESTRICTED:
+        return bool(getattr(member, "is_member", False))
+    return member.status in _PRESENT
+
+
+def removal_reason(change: ChatMemberUpdated) -> str | None:
+    """Why the bot can no longer write to the chat, or None when it still can."""
+    if is_present(change.new_chat_member):
+        return None
+    if change.chat.type == ChatType.PRIVATE:
+        return "bot was blocked by the user"
+    if change.new_chat_member.status == ChatMember.BANNED:
+        return f"bot was removed from the {change.chat.type}"
+    return f"bot left the {change.chat.type}"
+
+
+async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deactivate the chat when the bot is blocked or removed; reactivate it when it is back."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    chat = change.chat
+    reason = removal_reason(change)
+    with services_of(context).session() as session:
+        if reason is not None:
+            dropped = storage.deactivate_chat(session, chat.id, reason)
+            log.info("chat deactivated chat=%s reason=%r dropped=%d", chat.id, reason, dropped)
+        elif not is_present(change.old_chat_member):
+            storage.upsert_chat(
+                session,
+                chat.id,
+                chat_type=chat.type,
+                title=chat.title or chat.full_name,
+                language_code=change.from_user.language_code,
+            )
+            if storage.reactivate_chat(session, chat.id):
+                log.info("chat reactivated chat=%s", chat.id)
+            else:
+                log.info("chat joined chat=%s type=%s", chat.id, chat.type)
+
+
+async def migration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Move a group's subscriptions to the supergroup it became."""
+    message = update.effective_message
+    if message is None:
+        return
+    # Telegram posts both service messages (migrate_to in the old group, migrate_from in the
+    # new supergroup); either may arrive alone, and migrating twice changes nothing.
+    if message.migrate_to_chat_id:
+        old_id, new_id = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old_id, new_id = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    with services_of(context).session() as session:
+        storage.migrate_chat(session, old_id, new_id)
+    log.info("chat migrated old=%s new=%s", old_id, new_id)

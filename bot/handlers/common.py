@@ -1,0 +1,78 @@
+"""What every handler needs: the Services, the user's texts, the chat row, and a reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlmodel import Session
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import RetryAfter
+from telegram.ext import ContextTypes
+
+from bot import storage
+from bot.handlers.texts import Texts, texts_for
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    services: Services = context.application.bot_data["services"]
+    return services
+
+
+def texts_of(update: Update) -> Texts:
+    user = update.effective_user
+    return texts_for(user.language_code if user else None)
+
+
+def register_chat(session: Session, update: Update, *, reactivate: bool = False) -> int:
+    """Create or refresh this chat's row (subscriptions and deliveries need it); returns its id.
+
+    `reactivate` is for commands that ask the bot to send here (/start, /subscribe, /latest…):
+    a chat that writes to the bot is reachable again, even if it had blocked it before.
+    """
+    chat = update.effective_chat
+    assert chat is not None  # only called for updates that come from a chat
+    user = update.effective_user
+    storage.upsert_chat(
+        session,
+        chat.id,
+        chat_type=chat.type,
+        title=chat.title or chat.full_name,
+        language_code=user.language_code if user else None,
+    )
+    if reactivate and storage.reactivate_chat(session, chat.id):
+        log.info("chat reactivated chat=%s", chat.id)
+    return chat.id
+
+
+async def reply(
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the update's chat (quoting the command in groups, where several people talk).
+
+    Replies bypass the paced outbox, so one may meet a 429 while an issue is being delivered
+    to the same chat; it is sent again once, after the wait Telegram asks for.
+    """
+    message = update.effective_message
+    if message is None:
+        return None
+    in_group = message.chat.type != ChatType.PRIVATE
+    quote = message.build_reply_arguments(allow_sending_without_reply=True) if in_group else False
+    for attempt in (1, 2):
+        try:
+            return await message.reply_text(text, reply_markup=reply_markup, do_quote=quote)
+        except RetryAfter as error:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(seconds(error.retry_after))
+    return None  # not reached: the loop returns or raises
+
+
+def seconds(value: int | float | timedelta) -> float:
+    """RetryAfter.retry_after is a number or a timedelta, depending on PTB's settings."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

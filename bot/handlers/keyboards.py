@@ -1,0 +1,149 @@
+"""Inline keyboards and their callback data: pure functions, no Telegram calls.
+
+Callback data is at most 64 bytes, so it names things compactly:
+
+    i:<issue_id>             send an issue           (i:20210305)
+    t:<issue_id>:<number>    send one item           (t:20210305:3)
+    s:<page>:<query ref>     show a page of a search (s:2:GPT 机器人)
+
+A search query is carried in the data itself when it fits, so paging works after a restart
+and on old messages; a longer one is referred to by a digest (`#…`) and kept server-side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.handlers.texts import Texts
+
+MAX_CALLBACK_BYTES = 64
+MAX_BUTTON_TITLE = 48  # characters of an item title on a button; the full title is in the text
+DIGEST_PREFIX = "#"
+
+
+@dataclass(frozen=True)
+class SendIssue:
+    issue_id: str
+
+
+@dataclass(frozen=True)
+class SendItem:
+    issue_id: str
+    number: int
+
+
+@dataclass(frozen=True)
+class ShowSearchPage:
+    page: int  # 0-based
+    query_ref: str  # the query itself, or DIGEST_PREFIX + a digest of it
+
+
+Callback = SendIssue | SendItem | ShowSearchPage
+
+
+@dataclass(frozen=True)
+class IssueEntry:
+    issue_id: str
+    items: int
+
+
+@dataclass(frozen=True)
+class ResultEntry:
+    position: int  # 1-based over all pages
+    issue_id: str
+    number: int
+    title: str
+
+
+def encode(callback: Callback) -> str:
+    match callback:
+        case SendIssue(issue_id):
+            data = f"i:{issue_id}"
+        case SendItem(issue_id, number):
+            data = f"t:{issue_id}:{number}"
+        case ShowSearchPage(page, query_ref):
+            data = f"s:{page}:{query_ref}"
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
+    return data
+
+
+def decode(data: str | None) -> Callback | None:
+    """The callback a button carries, or None for data this bot never made (or an old format)."""
+    kind, _, rest = (data or "").partition(":")
+    if kind == "i" and rest:
+        return SendIssue(rest)
+    if kind == "t":
+        issue_id, _, number = rest.rpartition(":")
+        if issue_id and number.isdigit():
+            return SendItem(issue_id, int(number))
+    if kind == "s":
+        page, _, ref = rest.partition(":")
+        if page.isdigit() and ref:
+            return ShowSearchPage(int(page), ref)
+    return None
+
+
+def query_ref(query: str, pages: int) -> str:
+    """How a search's buttons refer to `query`: the query itself when every page's data fits,
+    else a digest the handler must remember (see `is_digest`)."""
+    widest = f"s:{max(pages - 1, 0)}:{query}"
+    if not query.startswith(DIGEST_PREFIX) and len(widest.encode()) <= MAX_CALLBACK_BYTES:
+        return query
+    return DIGEST_PREFIX + hashlib.sha256(query.encode()).hexdigest()[:16]
+
+
+def is_digest(ref: str) -> bool:
+    return ref.startswith(DIGEST_PREFIX)
+
+
+def issues_keyboard(t: Texts, issues: Sequence[IssueEntry]) -> InlineKeyboardMarkup:
+    """One button per issue; pressing it sends that issue to the chat."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.issue_button.format(issue_id=entry.issue_id, items=entry.items),
+                    callback_data=encode(SendIssue(entry.issue_id)),
+                )
+            ]
+            for entry in issues
+        ]
+    )
+
+
+def search_keyboard(
+    t: Texts, results: Sequence[ResultEntry], *, page: int, pages: int, ref: str
+) -> InlineKeyboardMarkup:
+    """A button per result (sends the whole item), then ‹ previous / next › as needed."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{entry.position}. {shorten(entry.title, MAX_BUTTON_TITLE)}",
+                callback_data=encode(SendItem(entry.issue_id, entry.number)),
+            )
+        ]
+        for entry in results
+    ]
+    nav = []
+    if page > 0:
+        nav.append(
+            InlineKeyboardButton(t.previous, callback_data=encode(ShowSearchPage(page - 1, ref)))
+        )
+    if page + 1 < pages:
+        nav.append(
+            InlineKeyboardButton(t.next, callback_data=encode(ShowSearchPage(page + 1, ref)))
+        )
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, cut to `limit` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

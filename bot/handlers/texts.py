@@ -1,0 +1,255 @@
+"""UI texts in English and Chinese, chosen by the user's `language_code` (`zh*` → Chinese).
+
+Texts are Telegram HTML templates filled with `str.format`; every value put into them must
+already be escaped (views.py does that). Both languages have the same fields and placeholders,
+which a unit test checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Reader commands, in menu order. Admin commands stay out of the menu: readers cannot use them.
+USER_COMMANDS = (
+    "start",
+    "help",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
+    "latest",
+    "issues",
+    "issue",
+    "search",
+)
+
+
+@dataclass(frozen=True)
+class Texts:
+    language: str
+    commands: dict[str, str]  # command → one-line description for the menu and /help
+    greeting: str
+    about: str
+    help_header: str
+    admin_help: str
+    subscribed_all: str
+    already_all: str
+    subscribed_keywords: str
+    already_keywords: str
+    keyword_too_long: str
+    too_many_keywords: str
+    subscribe_hint: str
+    unsubscribed_all: str
+    not_subscribed: str
+    unsubscribed_keywords: str
+    keywords_not_followed: str
+    subscriptions_all: str
+    subscriptions_keywords: str
+    subscriptions_none: str
+    everything: str
+    no_issues: str
+    issues_header: str
+    issue_line: str
+    issue_button: str
+    issue_usage: str
+    issue_unknown: str
+    valid_ids: str
+    sending_issue: str
+    sending_item: str
+    unknown_issue_button: str
+    unknown_item_button: str
+    stale_button: str
+    search_usage: str
+    search_none: str
+    search_header: str
+    search_line: str
+    search_expired: str
+    previous: str
+    next: str
+    admin_only: str
+    stats: str
+    reload_done: str
+    reload_failed: str
+    push_usage: str
+    push_done: str
+    broadcast_usage: str
+    broadcast_done: str
+    upload_wrong_type: str
+    upload_too_large: str
+    upload_rejected: str
+    upload_done: str
+    unknown_command: str
+    error: str
+
+
+EN = Texts(
+    language="en",
+    commands={
+        "start": "Start the bot and show what it does",
+        "help": "Show the commands",
+        "subscribe": "Get every new issue, or only items with keywords",
+        "unsubscribe": "Stop everything, or drop a keyword",
+        "subscriptions": "Show what this chat gets",
+        "latest": "Send the latest issue",
+        "issues": "List recent issues",
+        "issue": "Send one issue: /issue 20210305",
+        "search": "Search the archive: /search GPT",
+    },
+    greeting="👋 Hello, {name}!",
+    about=(
+        "I deliver <b>AI 简报</b>, a weekly newsletter about AI, one message per news item. "
+        "Subscribe to every issue or follow keywords, and search the archive."
+    ),
+    help_header="<b>Commands</b>",
+    admin_help=(
+        "<b>Editor commands</b>\n/stats · /reload · /push ID · /broadcast text\n"
+        "Send me an issue as a .md file to publish it."
+    ),
+    subscribed_all="✅ Subscribed: this chat will get every new issue.",
+    already_all="This chat already gets every new issue.",
+    subscribed_keywords=(
+        "✅ Now following: {keywords}\nYou will get only the items that mention them."
+    ),
+    already_keywords="This chat already follows {keywords}.",
+    keyword_too_long=(
+        "That keyword is too long ({length} characters; at most {limit}): {keyword}\n"
+        "Try a shorter word, e.g. <code>/subscribe GPT</code>."
+    ),
+    too_many_keywords="Please follow at most {limit} keywords at once.",
+    subscribe_hint="Use /subscribe for every issue, or <code>/subscribe GPT 机器人</code>.",
+    unsubscribed_all="🔕 Unsubscribed: this chat will get no more issues.",
+    not_subscribed="This chat is not subscribed.",
+    unsubscribed_keywords="🔕 No longer following: {keywords}",
+    keywords_not_followed="This chat does not follow {keywords}.",
+    subscriptions_all="This chat gets <b>every new issue</b>.",
+    subscriptions_keywords="This chat gets the items that mention: {keywords}",
+    subscriptions_none="This chat is not subscribed.",
+    everything="everything",
+    no_issues="There are no issues yet.",
+    issues_header="<b>Recent issues</b> (tap one to get it):",
+    issue_line="• <code>{issue_id}</code> — {items} items",
+    issue_button="{issue_id} · {items} items",
+    issue_usage="Which issue? For example <code>/issue {example}</code>.",
+    issue_unknown="There is no issue {issue_id}.",
+    valid_ids="Recent issues: {ids}",
+    sending_issue="Sending issue {issue_id}…",
+    sending_item="Sending the item…",
+    unknown_issue_button="That issue is no longer available.",
+    unknown_item_button="That item is no longer available.",
+    stale_button="This button no longer works.",
+    search_usage="What should I look for? For example <code>/search GPT</code>.",
+    search_none="Nothing matches {query}. Try fewer or shorter words.",
+    search_header="🔎 {query}: {total} results, page {page}/{pages}",
+    search_line="{position}. {title} <i>({issue_id} #{number})</i>",
+    search_expired="This search has expired; please search again.",
+    previous="‹ Previous",
+    next="Next ›",
+    admin_only="Sorry, this is for the newsletter's editors only.",
+    stats=(
+        "<b>Stats</b>\n"
+        "Chats: {chats} ({active_chats} active)\n"
+        "Subscribers: {subscribers}\n"
+        "Issues: {issues}\n"
+        "Deliveries: {sent} sent, {pending} pending, {failed} failed, {dropped} dropped"
+    ),
+    reload_done="<b>Scan finished</b>\n{summary}",
+    reload_failed="❌ Scan failed: {reason}",
+    push_usage="Which issue? For example <code>/push {example}</code>.",
+    push_done="📤 Issue {issue_id}: {count} messages queued for subscribers.",
+    broadcast_usage="Write the notice after the command: <code>/broadcast Hello!</code>",
+    broadcast_done="📣 The notice goes to {count} chats.",
+    upload_wrong_type="Send an issue as a Markdown file ({suffixes}).",
+    upload_too_large="That file is too large for an issue ({size} bytes; at most {limit}).",
+    upload_rejected="❌ Not accepted: {reason}",
+    upload_done="✅ Received {file_name}\n{summary}",
+    unknown_command="I don't know that command. /help lists what I can do.",
+    error="Sorry, something went wrong. Please try again later.",
+)
+
+ZH = Texts(
+    language="zh",
+    commands={
+        "start": "开始使用，介绍机器人",
+        "help": "查看命令",
+        "subscribe": "订阅每期，或只订阅关键词",
+        "unsubscribe": "取消订阅，或删除一个关键词",
+        "subscriptions": "查看本聊天的订阅",
+        "latest": "发送最新一期",
+        "issues": "最近几期",
+        "issue": "发送某一期：/issue 20210305",
+        "search": "搜索往期：/search GPT",
+    },
+    greeting="👋 {name}，你好！",
+    about=(
+        "我推送 <b>AI 简报</b>（每周一期的 AI 资讯），每条新闻一条消息。"
+        "可以订阅每一期，也可以只关注关键词，还能搜索往期。"
+    ),
+    help_header="<b>命令</b>",
+    admin_help=(
+        "<b>编辑命令</b>\n/stats · /reload · /push ID · /broadcast 文本\n"
+        "把一期的 .md 文件发给我即可发布。"
+    ),
+    subscribed_all="✅ 已订阅：本聊天将收到每一期。",
+    already_all="本聊天已经订阅了每一期。",
+    subscribed_keywords="✅ 已关注：{keywords}\n只会收到提到这些关键词的新闻。",
+    already_keywords="本聊天已经关注了 {keywords}。",
+    keyword_too_long=(
+        "关键词太长了（{length} 个字符，最多 {limit} 个）：{keyword}\n"
+        "请换个短一点的词，例如 <code>/subscribe GPT</code>。"
+    ),
+    too_many_keywords="一次最多关注 {limit} 个关键词。",
+    subscribe_hint="用 /subscribe 订阅每一期，或 <code>/subscribe GPT 机器人</code> 只关注关键词。",
+    unsubscribed_all="🔕 已取消订阅：本聊天不会再收到简报。",
+    not_subscribed="本聊天没有订阅。",
+    unsubscribed_keywords="🔕 已不再关注：{keywords}",
+    keywords_not_followed="本聊天没有关注 {keywords}。",
+    subscriptions_all="本聊天订阅了<b>每一期</b>。",
+    subscriptions_keywords="本聊天只接收提到这些关键词的新闻：{keywords}",
+    subscriptions_none="本聊天没有订阅。",
+    everything="全部",
+    no_issues="还没有任何一期。",
+    issues_header="<b>最近几期</b>（点击即可获取）：",
+    issue_line="• <code>{issue_id}</code> — {items} 条",
+    issue_button="{issue_id} · {items} 条",
+    issue_usage="要哪一期？例如 <code>/issue {example}</code>。",
+    issue_unknown="没有 {issue_id} 这一期。",
+    valid_ids="最近几期：{ids}",
+    sending_issue="正在发送 {issue_id} 期…",
+    sending_item="正在发送这条新闻…",
+    unknown_issue_button="这一期已不存在。",
+    unknown_item_button="这条新闻已不存在。",
+    stale_button="这个按钮已失效。",
+    search_usage="要搜索什么？例如 <code>/search GPT</code>。",
+    search_none="没有找到与 {query} 相关的新闻，试试更少或更短的词。",
+    search_header="🔎 {query}：共 {total} 条，第 {page}/{pages} 页",
+    search_line="{position}. {title} <i>（{issue_id} 第 {number} 条）</i>",
+    search_expired="这次搜索已过期，请重新搜索。",
+    previous="‹ 上一页",
+    next="下一页 ›",
+    admin_only="抱歉，这个命令仅供简报编辑使用。",
+    stats=(
+        "<b>统计</b>\n"
+        "聊天：{chats}（活跃 {active_chats}）\n"
+        "订阅者：{subscribers}\n"
+        "期数：{issues}\n"
+        "投递：已发送 {sent}，待发送 {pending}，失败 {failed}，已放弃 {dropped}"
+    ),
+    reload_done="<b>扫描完成</b>\n{summary}",
+    reload_failed="❌ 扫描失败：{reason}",
+    push_usage="要推送哪一期？例如 <code>/push {example}</code>。",
+    push_done="📤 {issue_id} 期：已为订阅者排队 {count} 条消息。",
+    broadcast_usage="请在命令后写通知内容：<code>/broadcast 大家好！</code>",
+    broadcast_done="📣 通知将发送到 {count} 个聊天。",
+    upload_wrong_type="请以 Markdown 文件（{suffixes}）发送一期简报。",
+    upload_too_large="文件太大，不像是一期简报（{size} 字节，最多 {limit}）。",
+    upload_rejected="❌ 未接受：{reason}",
+    upload_done="✅ 已收到 {file_name}\n{summary}",
+    unknown_command="我不认识这个命令，/help 查看可用命令。",
+    error="抱歉，出了点问题，请稍后再试。",
+)
+
+
+def texts_for(language_code: str | None) -> Texts:
+    """Chinese for any `zh*` language code (zh, zh-hans, zh-TW…), English otherwise."""
+    if language_code and language_code.lower().startswith("zh"):
+        return ZH
+    return EN

@@ -1,0 +1,101 @@
+"""Reader commands about this chat: /start, /help, /subscribe, /unsubscribe, /subscriptions."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import storage
+from bot.handlers.common import register_chat, reply, services_of, texts_of
+from bot.handlers.views import (
+    MAX_KEYWORDS_AT_ONCE,
+    command_argument,
+    display_name,
+    help_text,
+    parse_terms,
+    quoted_list,
+    subscribed_text,
+    subscriptions_text,
+    too_long_keyword,
+)
+
+
+def _terms(update: Update) -> list[str]:
+    message = update.effective_message
+    return parse_terms(command_argument(message.text or "")) if message else []
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet, register the chat (reactivating it if it had gone away) and show the commands."""
+    services = services_of(context)
+    with services.session() as session:
+        register_chat(session, update, reactivate=True)
+    user = update.effective_user
+    chat = update.effective_chat
+    name = display_name(user.first_name if user else None, chat.title if chat else None)
+    admin = services.is_admin(user.id if user else None)
+    await reply(update, help_text(texts_of(update), name=name, admin=admin))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show what the bot does and its commands."""
+    services = services_of(context)
+    with services.session() as session:
+        register_chat(session, update)
+    user = update.effective_user
+    admin = services.is_admin(user.id if user else None)
+    await reply(update, help_text(texts_of(update), admin=admin))
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Subscribe this chat to every issue, or to the keywords given."""
+    t = texts_of(update)
+    keywords = _terms(update)
+    if len(keywords) > MAX_KEYWORDS_AT_ONCE:
+        await reply(update, t.too_many_keywords.format(limit=MAX_KEYWORDS_AT_ONCE))
+        return
+    for keyword in keywords:
+        try:
+            storage.normalize_keyword(keyword)
+        except ValueError:  # parse_terms gives no empty terms, so it is too long
+            await reply(update, too_long_keyword(t, keyword, storage.MAX_KEYWORD_LENGTH))
+            return
+    with services_of(context).session() as session:
+        chat_id = register_chat(session, update, reactivate=True)
+        added = storage.subscribe(session, chat_id, keywords)
+    await reply(update, subscribed_text(t, added, keywords))
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop every subscription of this chat, or drop the keywords given."""
+    t = texts_of(update)
+    keywords = _terms(update)
+    with services_of(context).session() as session:
+        chat_id = register_chat(session, update)
+        if not keywords:
+            removed = storage.unsubscribe(session, chat_id)
+            text = t.unsubscribed_all if removed else f"{t.not_subscribed}\n{t.subscribe_hint}"
+        else:
+            dropped = [k for k in keywords if storage.unsubscribe(session, chat_id, k)]
+            missing = [k for k in keywords if k not in dropped]
+            lines = []
+            if dropped:
+                lines.append(t.unsubscribed_keywords.format(keywords=quoted_list(dropped, t)))
+            if missing:
+                lines.append(t.keywords_not_followed.format(keywords=quoted_list(missing, t)))
+                lines.append(subscriptions_text(t, storage.subscriptions_of(session, chat_id)))
+            text = "\n".join(lines)
+    await reply(update, text)
+
+
+async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show what this chat is subscribed to."""
+    with services_of(context).session() as session:
+        chat_id = register_chat(session, update)
+        current = storage.subscriptions_of(session, chat_id)
+    await reply(update, subscriptions_text(texts_of(update), current))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point a reader who typed an unknown command at /help."""
+    await reply(update, texts_of(update).unknown_command)

@@ -1,0 +1,160 @@
+"""Pure helpers for the handlers: argument parsing, pagination and message texts.
+
+Nothing here talks to Telegram or the database; values come in as plain data and Telegram
+HTML goes out, with everything a user typed escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+from bot.handlers.keyboards import IssueEntry, ResultEntry
+from bot.handlers.texts import USER_COMMANDS, Texts
+from bot.storage import Stats
+
+PAGE_SIZE = 5  # search results per page (SPEC §3)
+MAX_KEYWORDS_AT_ONCE = 20
+SHOWN_IDS = 5  # valid issue ids offered after a bad /issue or /push
+SHOWN_KEYWORD = 40  # characters of an over-long keyword echoed back
+
+# A "quoted phrase" (ASCII or Chinese quotes) is one term; otherwise terms are separated by
+# spaces or commas, including the full-width ，and 、 a Chinese keyboard types.
+_TERM = re.compile(r'"([^"]+)"|“([^”]+)”|([^\s,，、"“”]+)')
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def parse_terms(text: str) -> list[str]:
+    """The keywords or search words in `text`, in order, without duplicates."""
+    terms = (next(g for g in m.groups() if g) for m in _TERM.finditer(text))
+    cleaned = (" ".join(term.split()) for term in terms)
+    return list(dict.fromkeys(term for term in cleaned if term))
+
+
+def normalize_issue_id(text: str) -> str:
+    """Accept 2021-03-05, 2021/3/5 or 2021年3月5日 for the issue id 20210305."""
+    text = text.strip()
+    if match := _DATE.fullmatch(text):
+        year, month, day = match.groups()
+        return f"{year}{int(month):02d}{int(day):02d}"
+    return text
+
+
+def page_count(total: int, per_page: int = PAGE_SIZE) -> int:
+    return max(1, math.ceil(total / per_page))
+
+
+def clamp_page(page: int, total: int, per_page: int = PAGE_SIZE) -> int:
+    """A page that exists: results may have changed since the buttons were made."""
+    return min(max(page, 0), page_count(total, per_page) - 1)
+
+
+def quoted(term: str) -> str:
+    return f"“{html.escape(term)}”"
+
+
+def quoted_list(terms: Iterable[str | None], t: Texts) -> str:
+    return ", ".join(t.everything if term is None else quoted(term) for term in terms)
+
+
+def display_name(first_name: str | None, chat_title: str | None) -> str:
+    return html.escape(first_name or chat_title or "")
+
+
+def help_text(t: Texts, *, name: str | None = None, admin: bool = False) -> str:
+    """The /start greeting (with `name`) or /help: what the bot does and its commands."""
+    parts = []
+    if name:
+        parts.append(t.greeting.format(name=name))
+    parts.append(t.about)
+    commands = "\n".join(f"/{command} — {t.commands[command]}" for command in USER_COMMANDS)
+    parts.append(f"{t.help_header}\n{commands}")
+    if admin:
+        parts.append(t.admin_help)
+    return "\n\n".join(parts)
+
+
+def too_long_keyword(t: Texts, keyword: str, limit: int) -> str:
+    shown = keyword if len(keyword) <= SHOWN_KEYWORD else keyword[: SHOWN_KEYWORD - 1] + "…"
+    return t.keyword_too_long.format(length=len(keyword), limit=limit, keyword=quoted(shown))
+
+
+def subscribed_text(t: Texts, added: Sequence[str | None], wanted: Sequence[str]) -> str:
+    if not wanted:
+        return t.subscribed_all if added else t.already_all
+    if not added:
+        return t.already_keywords.format(keywords=quoted_list(wanted, t))
+    return t.subscribed_keywords.format(keywords=quoted_list(added, t))
+
+
+def subscriptions_text(t: Texts, subscriptions: Sequence[str | None]) -> str:
+    if not subscriptions:
+        return f"{t.subscriptions_none}\n{t.subscribe_hint}"
+    if None in subscriptions:
+        return t.subscriptions_all
+    return t.subscriptions_keywords.format(keywords=quoted_list(subscriptions, t))
+
+
+def valid_ids_text(t: Texts, issue_ids: Sequence[str]) -> str:
+    if not issue_ids:
+        return t.no_issues
+    ids = ", ".join(f"<code>{html.escape(i)}</code>" for i in issue_ids[:SHOWN_IDS])
+    return t.valid_ids.format(ids=ids)
+
+
+def unknown_issue_text(t: Texts, issue_id: str, issue_ids: Sequence[str]) -> str:
+    unknown = t.issue_unknown.format(issue_id=f"<code>{html.escape(issue_id)}</code>")
+    return f"{unknown}\n{valid_ids_text(t, issue_ids)}"
+
+
+def usage_with_example(template: str, t: Texts, issue_ids: Sequence[str]) -> str:
+    """A usage line whose example is a real issue id, followed by the valid ids."""
+    example = html.escape(issue_ids[0]) if issue_ids else "20210305"
+    return f"{template.format(example=example)}\n{valid_ids_text(t, issue_ids)}"
+
+
+def issues_text(t: Texts, issues: Sequence[IssueEntry]) -> str:
+    lines = (t.issue_line.format(issue_id=html.escape(i.issue_id), items=i.items) for i in issues)
+    return "\n".join([t.issues_header, *lines])
+
+
+def search_text(
+    t: Texts, query: str, results: Sequence[ResultEntry], *, total: int, page: int
+) -> str:
+    """A page of search results; the buttons below it carry the same numbers."""
+    header = t.search_header.format(
+        query=quoted(query), total=total, page=page + 1, pages=page_count(total)
+    )
+    lines = (
+        t.search_line.format(
+            position=entry.position,
+            title=html.escape(" ".join(entry.title.split())),
+            issue_id=html.escape(entry.issue_id),
+            number=entry.number,
+        )
+        for entry in results
+    )
+    return "\n".join([header, "", *lines])
+
+
+def stats_text(t: Texts, s: Stats) -> str:
+    return t.stats.format(
+        chats=s.chats,
+        active_chats=s.active_chats,
+        subscribers=s.subscribers,
+        issues=s.issues,
+        sent=s.deliveries_sent,
+        pending=s.deliveries_pending,
+        failed=s.deliveries_failed,
+        dropped=s.deliveries_dropped,
+    )
+
+
+def command_argument(text: str) -> str:
+    """What follows the command word (`/cmd@bot`) in a message's text or HTML, newlines kept."""
+    parts = text.split(maxsplit=1)
+    if not parts or not parts[0].startswith("/"):
+        return text.strip()
+    return text.lstrip()[len(parts[0]) :].strip()

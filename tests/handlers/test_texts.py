@@ -1,0 +1,55 @@
+"""Both languages have every text, with the same placeholders, and valid Telegram HTML."""
+
+from __future__ import annotations
+
+import dataclasses
+import string
+
+import pytest
+
+from bot.handlers.texts import EN, USER_COMMANDS, ZH, Texts, texts_for
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+TEXT_FIELDS = [
+    f.name for f in dataclasses.fields(Texts) if f.type == "str" and f.name != "language"
+]
+
+
+@pytest.mark.parametrize("name", TEXT_FIELDS)
+def test_languages_share_placeholders(name: str) -> None:
+    assert placeholders(getattr(EN, name)) == placeholders(getattr(ZH, name))
+
+
+@pytest.mark.parametrize("name", TEXT_FIELDS)
+def test_texts_are_not_empty_or_identical(name: str) -> None:
+    assert getattr(EN, name).strip()
+    assert getattr(ZH, name).strip()
+
+
+@pytest.mark.parametrize("texts", [EN, ZH], ids=["en", "zh"])
+def test_every_user_command_has_a_menu_description(texts: Texts) -> None:
+    assert set(texts.commands) == set(USER_COMMANDS)
+    # setMyCommands: descriptions of 1-256 characters, names of [a-z0-9_]{1,32}
+    assert all(1 <= len(d) <= 256 for d in texts.commands.values())
+    assert all(c.isascii() and c.islower() and len(c) <= 32 for c in USER_COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("zh", ZH),
+        ("zh-hans", ZH),
+        ("zh-TW", ZH),
+        ("ZH", ZH),
+        ("en", EN),
+        ("ru", EN),
+        ("", EN),
+        (None, EN),
+    ],
+)
+def test_language_is_chosen_by_code(code: str | None, expected: Texts) -> None:
+    assert texts_for(code) is expected

@@ -1,0 +1,156 @@
+"""Argument parsing, pagination and message texts: escaped, valid Telegram HTML, both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.handlers import views
+from bot.handlers.keyboards import IssueEntry, ResultEntry
+from bot.handlers.texts import EN, ZH, Texts
+from bot.storage import Stats
+from tests.content.html_check import assert_telegram_html
+
+HOSTILE = '<script>&"x"</script>'
+LANGUAGES = pytest.mark.parametrize("t", [EN, ZH], ids=["en", "zh"])
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("", []),
+        ("   ", []),
+        ("GPT", ["GPT"]),
+        ("GPT  机器人\n视觉", ["GPT", "机器人", "视觉"]),
+        ("GPT,机器人，视觉、语音", ["GPT", "机器人", "视觉", "语音"]),
+        ('"machine learning" GPT', ["machine learning", "GPT"]),
+        ("“强化 学习” GPT", ["强化 学习", "GPT"]),
+        ("GPT gpt GPT", ["GPT", "gpt"]),  # duplicates go; case folding is storage's business
+        ('"  spaced   out  "', ["spaced out"]),
+        ('""', []),
+    ],
+)
+def test_parse_terms(text: str, terms: list[str]) -> None:
+    assert views.parse_terms(text) == terms
+
+
+@pytest.mark.parametrize(
+    ("text", "command_argument"),
+    [
+        ("/search GPT 机器人", "GPT 机器人"),
+        ("/search@test_bot  GPT", "GPT"),
+        ("/search", ""),
+        ("/broadcast <b>Hi</b>\nline two", "<b>Hi</b>\nline two"),
+        ("  /issue 20210305 ", "20210305"),
+    ],
+)
+def test_command_argument(text: str, command_argument: str) -> None:
+    assert views.command_argument(text) == command_argument
+
+
+@pytest.mark.parametrize(
+    ("text", "issue_id"),
+    [
+        ("20210305", "20210305"),
+        (" 2021-03-05 ", "20210305"),
+        ("2021/3/5", "20210305"),
+        ("2021.03.05", "20210305"),
+        ("2021年3月5日", "20210305"),
+        ("2021-13", "2021-13"),  # not a date: left for the "unknown issue" reply
+        ("", ""),
+    ],
+)
+def test_normalize_issue_id(text: str, issue_id: str) -> None:
+    assert views.normalize_issue_id(text) == issue_id
+
+
+@pytest.mark.parametrize(
+    ("total", "pages"), [(0, 1), (1, 1), (5, 1), (6, 2), (10, 2), (11, 3), (101, 21)]
+)
+def test_page_count(total: int, pages: int) -> None:
+    assert views.page_count(total) == pages
+
+
+@pytest.mark.parametrize(
+    ("page", "total", "clamped"), [(0, 12, 0), (2, 12, 2), (3, 12, 2), (-1, 12, 0), (4, 0, 0)]
+)
+def test_clamp_page(page: int, total: int, clamped: int) -> None:
+    assert views.clamp_page(page, total) == clamped
+
+
+@LANGUAGES
+def test_help_lists_every_command_and_admin_part_only_for_admins(t: Texts) -> None:
+    reader = views.help_text(t, name=views.display_name(HOSTILE, None))
+    assert_telegram_html(reader)
+    assert "&lt;script&gt;" in reader
+    assert all(f"/{command} " in reader for command in t.commands)
+    assert "/stats" not in reader
+    admin = views.help_text(t, admin=True)
+    assert_telegram_html(admin)
+    assert "/stats" in admin
+    assert not admin.startswith("👋")
+
+
+@LANGUAGES
+def test_subscription_texts(t: Texts) -> None:
+    assert views.subscribed_text(t, [None], []) == t.subscribed_all
+    assert views.subscribed_text(t, [], []) == t.already_all
+    added = views.subscribed_text(t, ["gpt", HOSTILE], ["GPT", HOSTILE])
+    assert_telegram_html(added)
+    assert "“gpt”" in added
+    assert "“GPT”" in views.subscribed_text(t, [], ["GPT"])
+    assert views.subscriptions_text(t, [None]) == t.subscriptions_all
+    assert "“gpt”, “机器人”" in views.subscriptions_text(t, ["gpt", "机器人"])
+    none = views.subscriptions_text(t, [])
+    assert_telegram_html(none)
+    assert "/subscribe" in none
+
+
+@LANGUAGES
+def test_too_long_keyword_is_shortened_and_escaped(t: Texts) -> None:
+    text = views.too_long_keyword(t, "<" * 500, 64)
+    assert_telegram_html(text)
+    assert "500" in text
+    assert "64" in text
+    assert len(text) < 400
+
+
+@LANGUAGES
+def test_unknown_issue_lists_valid_ids(t: Texts) -> None:
+    ids = ["20210305", "20210219", "20210114", "20201218"]
+    text = views.unknown_issue_text(t, HOSTILE, ids)
+    assert_telegram_html(text)
+    assert all(i in text for i in ids)
+    usage = views.usage_with_example(t.issue_usage, t, ids)
+    assert "/issue 20210305" in usage
+    assert views.valid_ids_text(t, []) == t.no_issues
+
+
+@LANGUAGES
+def test_issue_list_and_search_page(t: Texts) -> None:
+    listing = views.issues_text(t, [IssueEntry("20210305", 12)])
+    assert_telegram_html(listing)
+    assert "20210305" in listing
+    entries = [ResultEntry(6, "20210305", 3, f"{HOSTILE}\nsecond line")]
+    page = views.search_text(t, HOSTILE, entries, total=7, page=1)
+    assert_telegram_html(page)
+    assert "2/2" in page
+    assert "6. " in page
+    assert "\nsecond" not in page  # a title stays on its line
+
+
+@LANGUAGES
+def test_stats_text(t: Texts) -> None:
+    counts = Stats(
+        chats=10,
+        active_chats=9,
+        subscribers=8,
+        issues=4,
+        deliveries_sent=300,
+        deliveries_pending=2,
+        deliveries_failed=1,
+        deliveries_dropped=5,
+    )
+    text = views.stats_text(t, counts)
+    assert_telegram_html(text)
+    for number in ("10", "9", "8", "4", "300", "2", "1", "5"):
+        assert number in text
