@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, Defaults
 
 from bot.config import Settings
+from bot.delivery.limiter import PacerRateLimiter
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.ingest import publish_pending
@@ -27,6 +28,7 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
     """The bot, ready for `run_polling`: nothing is contacted until it starts."""
     from bot.handlers import register_handlers
 
+    pacer = Pacer(rate=settings.rate_limit)
     builder = (
         Application.builder()
         .token(settings.require_bot_token())
@@ -39,6 +41,7 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         .media_write_timeout(READ_TIMEOUT)
         .connect_timeout(10.0)
         .pool_timeout(READ_TIMEOUT)
+        .rate_limiter(PacerRateLimiter(pacer))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -51,6 +54,7 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
     application = builder.build()
     application.bot_data["settings"] = settings
     application.bot_data["engine"] = engine
+    application.bot_data["pacer"] = pacer
     register_handlers(application)
     return application
 
@@ -60,8 +64,7 @@ async def _start(application: Application) -> None:  # type: ignore[type-arg]
     from bot.handlers import set_commands
 
     settings: Settings = application.bot_data["settings"]
-    pacer = Pacer(rate=settings.rate_limit)
-    sender = Sender(application.bot, application.bot_data["engine"], pacer)
+    sender = Sender(application.bot, application.bot_data["engine"], application.bot_data["pacer"])
     services = Services(settings=settings, engine=application.bot_data["engine"], sender=sender)
     application.bot_data[SERVICES] = services
 

@@ -1,9 +1,10 @@
 """The delivery loop: drain the outbox, paced under Telegram's limits, losing nothing.
 
-Claim a batch of due deliveries (each chat's next message, interleaved across chats), book each
-a slot with the Pacer, send at that time, and record the outcome. Many sends are in flight at
-once (the rate, not the round trip, is the limit), but never two for one chat, so a chat's
-messages arrive in order.
+Claim a batch of due deliveries (each chat's next message, interleaved across chats), send them
+in the order their chats become ready, and record each outcome. The bot's rate limiter
+(`PacerRateLimiter`) holds every request until its slot. Many sends are in flight at once (the
+rate, not the round trip, is the limit), but never two for one chat, so a chat's messages
+arrive in order.
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ class Sender:
             if ready - time.monotonic() > HOLD_LIMIT:  # a group at its per-minute limit
                 self._release(delivery, utcnow() + timedelta(seconds=ready - time.monotonic()))
                 continue
-            at = self._pacer.reserve(delivery.chat_id, time.monotonic())
-            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            # The slot itself is booked when the request goes out (PacerRateLimiter), where
+            # replies to commands book theirs too.
             await self._slots.acquire()
             task = asyncio.create_task(self._deliver(delivery))
             self._in_flight.add(task)

@@ -48,16 +48,15 @@ def _drop_issue(bot: BotProcess, text: str = ISSUE, name: str = f"{ISSUE_ID}.md"
     partial.replace(bot.issues_dir / name)  # as an editor's sync tool would: all at once
 
 
-def _subscribe(
-    bot: BotProcess, chats: dict[int, Iterable[str]], chat_type: str = "private"
-) -> None:
-    engine = storage.make_engine(bot.database_url)
-    with Session(engine) as session:
-        for chat_id, keywords in chats.items():
-            storage.upsert_chat(session, chat_id, chat_type=chat_type)
-            storage.subscribe(session, chat_id, list(keywords))
-        session.commit()
-    engine.dispose()
+async def _reader(fakegram: Fakegram, user_id: int, *keywords: str) -> int:
+    """A reader opens a private chat and subscribes, as a person would; returns the sequence
+    number of the bot's last answer, after which only the issue may arrive."""
+    await fakegram.create_user(user_id, f"reader{user_id}", "zh-hans")
+    await fakegram.open_private_chat(user_id, "zh-hans")
+    await fakegram.wait_for_messages(1, chat_id=user_id)  # the greeting
+    await fakegram.send_text(user_id, " ".join(["/subscribe", *keywords]))
+    answers = await fakegram.wait_for_messages(2, chat_id=user_id)
+    return answers[-1]["seq"]
 
 
 def _shown(message: OutgoingMessage) -> str:
@@ -75,12 +74,6 @@ def _assert_received(received: list[SentMessage], expected: Iterable[OutgoingMes
     assert [m["method"] for m in received] == [methods[m.kind] for m in expected]
 
 
-async def _users(fakegram: Fakegram, ids: Iterable[int]) -> None:
-    for user_id in ids:
-        await fakegram.create_user(user_id, f"reader{user_id}", "zh-hans")
-        await fakegram.open_private_chat(user_id, "zh-hans")
-
-
 async def _wait_until(predicate: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
@@ -92,10 +85,9 @@ async def _wait_until(predicate: Callable[[], bool], seconds: float, what: str) 
 async def test_subscriber_receives_a_dropped_issue_item_by_item_in_order(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
-    await _users(fakegram, [1001])
-    _subscribe(running_bot, {1001: []})
+    since = await _reader(fakegram, 1001)
     _drop_issue(running_bot)
-    received = await fakegram.wait_for_messages(len(EXPECTED), chat_id=1001, timeout=30)
+    received = await fakegram.wait_for_messages(len(EXPECTED), 1001, since, timeout=30)
     _assert_received(received, EXPECTED)
     assert received[1]["media"][0]["url"] == "https://img.example.com/one.png"
     assert "AI 简报 · 2099-03-01" in received[0]["text"]
@@ -105,25 +97,25 @@ async def test_subscriber_receives_a_dropped_issue_item_by_item_in_order(
 async def test_keyword_subscriber_gets_only_matching_items(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
-    await _users(fakegram, [2001, 2002])
-    _subscribe(running_bot, {2001: ["芯片"], 2002: []})
+    since_chips = await _reader(fakegram, 2001, "芯片")
+    since_all = await _reader(fakegram, 2002)
     _drop_issue(running_bot)
-    everything = await fakegram.wait_for_messages(len(EXPECTED), chat_id=2002, timeout=30)
+    everything = await fakegram.wait_for_messages(len(EXPECTED), 2002, since_all, timeout=30)
     _assert_received(everything, EXPECTED)
-    only_chips = await fakegram.messages(chat_id=2001)
+    only_chips = await fakegram.messages(chat_id=2001, since=since_chips)
     _assert_received(only_chips, [m for m in EXPECTED if m.item_number == 2])
 
 
 async def test_blocked_reader_is_deactivated_and_the_others_get_everything(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
-    readers = [3001, 3002, 3003]
-    await _users(fakegram, readers)
-    _subscribe(running_bot, dict.fromkeys(readers, ()))
+    since = {reader: await _reader(fakegram, reader) for reader in (3001, 3002, 3003)}
     await fakegram.block(3002)
     _drop_issue(running_bot)
     for reader in (3001, 3003):
-        received = await fakegram.wait_for_messages(len(EXPECTED), chat_id=reader, timeout=30)
+        received = await fakegram.wait_for_messages(
+            len(EXPECTED), reader, since[reader], timeout=30
+        )
         _assert_received(received, EXPECTED)
     engine = storage.make_engine(running_bot.database_url)
 
@@ -139,7 +131,7 @@ async def test_blocked_reader_is_deactivated_and_the_others_get_everything(
         assert "blocked" in (chat.inactive_reason or "")
         pending = storage.outbox_counts(session)[storage.DeliveryStatus.PENDING]
         assert pending == 0
-    assert await fakegram.messages(chat_id=3002) == []
+    assert await fakegram.messages(chat_id=3002, since=since[3002]) == []
 
 
 async def test_migrated_group_keeps_its_subscription(
@@ -147,7 +139,8 @@ async def test_migrated_group_keeps_its_subscription(
 ) -> None:
     await fakegram.create_user(4001, "admin", "en")
     await fakegram.create_group(-4000, [4001], title="AI readers")
-    _subscribe(running_bot, {-4000: []}, chat_type="group")
+    await fakegram.send_text(4001, "/subscribe@test_bot", chat_id=-4000)
+    await fakegram.wait_for_messages(1, chat_id=-4000)
     await fakegram.migrate(-4000, -1004000)
     _drop_issue(running_bot)
     received = await fakegram.wait_for_messages(len(EXPECTED), chat_id=-1004000, timeout=30)
@@ -164,10 +157,9 @@ async def test_migrated_group_keeps_its_subscription(
 async def test_dead_image_still_delivers_the_item_as_text(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
-    await _users(fakegram, [5001])
-    _subscribe(running_bot, {5001: []})
+    since = await _reader(fakegram, 5001)
     _drop_issue(running_bot)
-    received = await fakegram.wait_for_messages(len(EXPECTED), chat_id=5001, timeout=30)
+    received = await fakegram.wait_for_messages(len(EXPECTED), 5001, since, timeout=30)
     robot = received[-1]
     assert robot["method"] == "sendMessage"
     assert robot["text"].startswith("3. 机器人")

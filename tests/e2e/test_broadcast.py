@@ -1,0 +1,144 @@
+"""Broadcasts at scale: hundreds of subscribers, Telegram's flood limits, a crash mid-way."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+from sqlmodel import Session
+
+from bot import storage
+from bot.content import read_issue
+from bot.content.messages import issue_messages
+from bot.content.split import visible_text
+from tests.e2e.botproc import BotProcess
+from tests.e2e.harness import Fakegram, SentMessage
+
+pytestmark = pytest.mark.e2e
+
+ISSUE_ID = "20990401"
+ISSUE = f"""> 导读： 本期为 AI 简报 {ISSUE_ID} 期
+
+# 1. [第一条](https://example.com/1) | 甲
+
+第一条正文。
+
+# 2. [第二条](https://example.com/2) | 乙
+
+![](https://img.example.com/2.png)
+
+第二条正文。
+
+# 3. [第三条](https://example.com/3) | 丙
+
+第三条正文。
+"""
+EXPECTED = [visible_text(m.text).strip() for m in issue_messages(read_issue(ISSUE.encode()))]
+FIRST_READER = 10_000
+
+
+async def _readers(fakegram: Fakegram, bot: BotProcess, count: int) -> list[int]:
+    """`count` readers who opened a private chat and subscribe to everything."""
+    readers = list(range(FIRST_READER, FIRST_READER + count))
+    await asyncio.gather(*(fakegram.open_private_chat(r, "zh") for r in readers))
+    engine = storage.make_engine(bot.database_url)
+    with Session(engine) as session:
+        for reader in readers:
+            storage.upsert_chat(session, reader, chat_type="private")
+            storage.subscribe(session, reader)
+        session.commit()
+    engine.dispose()
+    return readers
+
+
+def _drop_issue(bot: BotProcess) -> None:
+    partial = bot.issues_dir / ".partial"
+    partial.write_text(ISSUE, encoding="utf-8")
+    partial.replace(bot.issues_dir / f"{ISSUE_ID}.md")
+
+
+async def _wait_for_all(fakegram: Fakegram, readers: list[int], seconds: float) -> None:
+    """Poll until every reader holds every message, or fail saying how far it got."""
+    deadline = time.monotonic() + seconds
+    wanted = len(readers) * len(EXPECTED)
+    while True:
+        received = _received(await fakegram.messages())
+        got = sum(min(len(received.get(r, [])), len(EXPECTED)) for r in readers)
+        if got >= wanted and all(set(EXPECTED) <= set(received.get(r, [])) for r in readers):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{got} of {wanted} messages delivered within {seconds} s")
+        await asyncio.sleep(0.2)  # polling interval
+
+
+async def _wait_for_delivered(fakegram: Fakegram, count: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while (await fakegram.stats())["total_delivered"] < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"fewer than {count} messages delivered within {seconds} s")
+        await asyncio.sleep(0.05)  # polling interval
+
+
+def _received(messages: list[SentMessage]) -> dict[int, list[str]]:
+    """The issue's messages each reader got, in order (answers to /start left out)."""
+    by_chat: dict[int, list[str]] = {}
+    for message in messages:
+        if message["chat_id"] >= FIRST_READER and message["text"] in EXPECTED:
+            by_chat.setdefault(message["chat_id"], []).append(message["text"])
+    return by_chat
+
+
+@pytest.mark.parametrize("fakegram", [("--rate-scale", "10")], indirect=True)
+async def test_broadcast_to_300_readers_is_exactly_once_without_429(
+    fakegram: Fakegram, bot_factory
+) -> None:
+    bot: BotProcess = bot_factory(RATE_LIMIT="270")  # fakegram allows 300/s at this scale
+    bot.start()
+    bot.wait_for_log("scan done")
+    readers = await _readers(fakegram, bot, 300)
+    _drop_issue(bot)
+    await _wait_for_all(fakegram, readers, seconds=90)
+
+    received = _received(await fakegram.messages())
+    for reader in readers:
+        assert received[reader] == EXPECTED  # every item, once, in order
+    stats = await fakegram.stats()
+    assert stats["count_429"] == 0
+    assert stats["duplicates"] == []
+    assert stats["max_messages_in_1s_window"] <= 300
+    bot.wait_for_log("delivery progress")
+    bot.stop()
+
+
+@pytest.mark.parametrize("fakegram", [("--rate-scale", "2")], indirect=True)
+async def test_a_crash_mid_broadcast_resumes_with_at_most_the_in_flight_sends_repeated(
+    fakegram: Fakegram, bot_factory
+) -> None:
+    bot: BotProcess = bot_factory(RATE_LIMIT="50")
+    bot.start()
+    bot.wait_for_log("scan done")
+    readers = await _readers(fakegram, bot, 150)
+    total = len(readers) * len(EXPECTED)
+    _drop_issue(bot)
+    await _wait_for_delivered(fakegram, total // 3)
+    bot.kill()
+    delivered_at_kill = (await fakegram.stats())["total_delivered"]
+    assert delivered_at_kill < total, "the broadcast finished before the crash"
+
+    bot.start()
+    bot.wait_for_log("resuming deliveries")
+    await _wait_for_all(fakegram, readers, seconds=120)
+
+    received = _received(await fakegram.messages())
+    repeats = sum(
+        count - 1 for r in readers for count in Counter(received[r]).values() if count > 1
+    )
+    print(f"delivered at kill: {delivered_at_kill}/{total}, repeated after restart: {repeats}")
+    assert repeats <= 5
+    for reader in readers:
+        assert list(dict.fromkeys(received[reader])) == EXPECTED  # in order, nothing missing
+    stats = await fakegram.stats()
+    assert stats["count_429"] == 0, stats["flood_violations"]
+    bot.stop()
