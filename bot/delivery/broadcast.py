@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot import storage
 from bot.content.messages import issue_messages
 from bot.content.parse import parse_issue
-from bot.content.types import OutgoingMessage
+from bot.content.types import MessageKind, OutgoingMessage
 
 
 @lru_cache(maxsize=64)
@@ -64,4 +64,21 @@ def request_for_chat(
 
 
 def broadcast_notice(session: Session, text: str) -> int:
-    raise NotImplementedError("notices are not stored yet")
+    """Store a notice (Telegram HTML) and queue it for every active subscribed chat."""
+    notice = storage.Notice(text=text)
+    session.add(notice)
+    session.flush()
+    assert notice.id is not None
+    return storage.enqueue_notice(session, notice.id, storage.subscribed_chats(session))
+
+
+def message_for(session: Session, delivery: storage.Delivery) -> OutgoingMessage | None:
+    """What a delivery sends; None when it no longer exists (the issue file lost a message)."""
+    if delivery.notice_id is not None:
+        notice = session.get(storage.Notice, delivery.notice_id)
+        return OutgoingMessage(kind=MessageKind.TEXT, text=notice.text) if notice else None
+    if delivery.issue_id is None:
+        return None
+    messages = issue_messages_of(session, delivery.issue_id)
+    index = delivery.message_index
+    return messages[index] if index < len(messages) else None

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from telegram.error import TelegramError
 
 from bot import storage
-from bot.delivery.broadcast import issue_messages_of
+from bot.delivery.broadcast import message_for
 from bot.delivery.pacing import Pacer
 from bot.delivery.send import (
     ChatGone,
@@ -137,12 +137,12 @@ class Sender:
     async def _deliver(self, delivery: Delivery) -> None:
         try:
             with Session(self._engine) as session:
-                messages = issue_messages_of(session, delivery.issue_id)
-            if delivery.message_index >= len(messages):  # the issue file changed meanwhile
+                message = message_for(session, delivery)
+            if message is None:  # the issue file changed meanwhile
                 self._finish(delivery, failure=Permanent("message no longer in the issue"))
                 return
             try:
-                await send(self._bot, delivery.chat_id, messages[delivery.message_index])
+                await send(self._bot, delivery.chat_id, message)
             except TelegramError as error:
                 self._finish(delivery, failure=classify_error(error))
             else:
@@ -166,7 +166,8 @@ class Sender:
 
     def _record_failure(self, session: Session, delivery: Delivery, failure: SendFailure) -> None:
         delivery_id, chat_id = delivery.id or 0, delivery.chat_id
-        context = f"chat={chat_id} issue={delivery.issue_id} index={delivery.message_index}"
+        what = f"issue={delivery.issue_id}" if delivery.notice_id is None else "notice"
+        context = f"chat={chat_id} {what} index={delivery.message_index}"
         match failure:
             case Throttled(seconds):
                 log.warning("flood limit hit, waiting %s retry_after=%.1f", context, seconds)

@@ -108,12 +108,14 @@ def migrate_chat(
 
     taken = set(
         session.exec(
-            select(Delivery.issue_id, Delivery.message_index).where(Delivery.chat_id == new_id)
+            select(Delivery.issue_id, Delivery.notice_id, Delivery.message_index).where(
+                Delivery.chat_id == new_id
+            )
         ).all()
     )
     moving = session.exec(select(Delivery).where(col(Delivery.chat_id) == old_id)).all()
     for delivery in moving:
-        if (delivery.issue_id, delivery.message_index) in taken:
+        if (delivery.issue_id, delivery.notice_id, delivery.message_index) in taken:
             session.delete(delivery)
             continue
         delivery.chat_id = new_id

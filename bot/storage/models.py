@@ -138,6 +138,15 @@ class Delivery(SQLModel, table=True):
         ),
         # the sender's query: pending rows by chat, in order
         sa.Index("ix_deliveries_status_chat", "status", "chat_id", "issue_id", "message_index"),
+        # A notice row has no issue: its own key keeps it once per chat.
+        sa.Index(
+            "uq_deliveries_chat_notice",
+            "chat_id",
+            "notice_id",
+            unique=True,
+            sqlite_where=sa.text("notice_id IS NOT NULL"),
+            postgresql_where=sa.text("notice_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BIG_SERIAL)
@@ -145,9 +154,16 @@ class Delivery(SQLModel, table=True):
         sa_type=sa.BigInteger,
         sa_column_args=[sa.ForeignKey("chats.id", ondelete="CASCADE")],
     )
-    issue_id: str = Field(
+    # What to send: message `message_index` of issue `issue_id`, or else notice `notice_id`.
+    issue_id: str | None = Field(
+        default=None,
         sa_type=sa.String(32),
         sa_column_args=[sa.ForeignKey("issues.id", ondelete="CASCADE")],
+    )
+    notice_id: int | None = Field(
+        default=None,
+        sa_type=sa.Integer,
+        sa_column_args=[sa.ForeignKey("notices.id", ondelete="CASCADE")],
     )
     message_index: int = Field(sa_type=sa.Integer)  # position in the issue's message list
     item_number: int | None = Field(default=None, sa_type=sa.Integer)  # None: header, "more links"
@@ -158,6 +174,16 @@ class Delivery(SQLModel, table=True):
     not_before: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Notice(SQLModel, table=True):
+    """An admin's /broadcast: one text for every subscribed chat."""
+
+    __tablename__ = "notices"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.Integer)
+    text: str = Field(sa_type=sa.Text)  # Telegram HTML
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 class BadFile(SQLModel, table=True):

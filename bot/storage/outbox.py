@@ -16,6 +16,8 @@ DEFAULT_LEASE = timedelta(seconds=60)
 # Rows per INSERT: 9 parameters each stays under SQLite's historic 999-parameter limit.
 _CHUNK = 100
 _UNIQUE_KEY = ["chat_id", "issue_id", "message_index"]
+_NOTICE_KEY = ["chat_id", "notice_id"]
+_NOTICE_ROWS = col(Delivery.notice_id).is_not(None)
 
 
 def enqueue_deliveries(
@@ -54,17 +56,25 @@ def enqueue_deliveries(
     return inserted
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> Any:
+def _insert_ignoring_duplicates(
+    session: Session,
+    rows: list[dict[str, Any]],
+    *,
+    key: list[str] = _UNIQUE_KEY,
+    where: Any = None,
+) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         return (
-            sqlite.insert(Delivery).values(rows).on_conflict_do_nothing(index_elements=_UNIQUE_KEY)
+            sqlite.insert(Delivery)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=key, index_where=where)
         )
     if dialect == "postgresql":
         return (
             postgresql.insert(Delivery)
             .values(rows)
-            .on_conflict_do_nothing(index_elements=_UNIQUE_KEY)
+            .on_conflict_do_nothing(index_elements=key, index_where=where)
         )
     raise NotImplementedError(f"the outbox supports SQLite and PostgreSQL, not {dialect}")
 
@@ -84,17 +94,19 @@ def claim_pending(
     to be claimed again after the lease. `attempts` counts claims.
     """
     now = now or utcnow()
+    # Notices (no issue) sort first: an admin's announcement overtakes a long broadcast.
+    issue_order = func.coalesce(col(Delivery.issue_id), "")
     ranked = (
         select(
             col(Delivery.id).label("id"),
             col(Delivery.chat_id).label("chat_id"),
-            col(Delivery.issue_id).label("issue_id"),
+            issue_order.label("issue_order"),
             col(Delivery.message_index).label("message_index"),
             col(Delivery.not_before).label("not_before"),
             func.row_number()
             .over(
                 partition_by=col(Delivery.chat_id),
-                order_by=(col(Delivery.issue_id), col(Delivery.message_index)),
+                order_by=(issue_order, col(Delivery.notice_id), col(Delivery.message_index)),
             )
             .label("position"),
         )
@@ -107,14 +119,14 @@ def claim_pending(
             ranked.c.position == 1,
             or_(ranked.c.not_before.is_(None), ranked.c.not_before <= now),
         )
-        .order_by(ranked.c.issue_id, ranked.c.message_index, ranked.c.chat_id)
+        .order_by(ranked.c.issue_order, ranked.c.message_index, ranked.c.chat_id)
         .limit(limit)
     )
     claimed = list(
         session.exec(
             select(Delivery)
             .where(col(Delivery.id).in_(heads))
-            .order_by(col(Delivery.issue_id), col(Delivery.message_index), col(Delivery.chat_id))
+            .order_by(issue_order, col(Delivery.message_index), col(Delivery.chat_id))
             # PostgreSQL: concurrent claimers skip each other's rows instead of waiting.
             .with_for_update(skip_locked=True)
         )
@@ -182,6 +194,29 @@ def _set(session: Session, delivery_id: int, **values: Any) -> None:
     if result.rowcount == 0:
         raise KeyError(delivery_id)
     session.flush()
+
+
+def enqueue_notice(session: Session, notice_id: int, chat_ids: Iterable[int]) -> int:
+    """Queue a notice for each chat (once per chat); returns how many rows were new."""
+    now = utcnow()
+    rows = [
+        {
+            "chat_id": chat_id,
+            "notice_id": notice_id,
+            "message_index": 0,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for chat_id in sorted(set(chat_ids))
+    ]
+    inserted = 0
+    for start in range(0, len(rows), _CHUNK):
+        statement = _insert_ignoring_duplicates(
+            session, rows[start : start + _CHUNK], key=_NOTICE_KEY, where=_NOTICE_ROWS
+        )
+        inserted += len(session.exec(statement.returning(col(Delivery.id))).all())
+    return inserted
 
 
 def requeue_deliveries(

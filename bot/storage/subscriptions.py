@@ -111,3 +111,14 @@ def audience_for_issue(
 def subscribers_for_item(session: Session, item: Matchable) -> set[int]:
     """Active chats that should get `item`: subscribed to everything or to a matching keyword."""
     return set(audience_for_issue(session, [item]))
+
+
+def subscribed_chats(session: Session) -> list[int]:
+    """Active chats with any subscription (everything or keywords): who gets a notice."""
+    statement = (
+        select(Subscription.chat_id)
+        .join(Chat, col(Chat.id) == col(Subscription.chat_id))
+        .where(col(Chat.active))
+        .distinct()
+    )
+    return sorted(session.exec(statement).all())

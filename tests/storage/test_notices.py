@@ -1,0 +1,85 @@
+"""Notices (an admin's /broadcast) and re-requested issues share the issue outbox."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.delivery.broadcast import broadcast_notice, message_for
+from bot.storage import (
+    Delivery,
+    DeliveryStatus,
+    claim_pending,
+    deactivate_chat,
+    enqueue_deliveries,
+    enqueue_notice,
+    mark_sent,
+    migrate_chat,
+    requeue_deliveries,
+    subscribe,
+    upsert_chat,
+    upsert_issue,
+)
+from tests.storage.factories import make_issue
+
+
+def _chats(session: Session, *chat_ids: int) -> None:
+    for chat_id in chat_ids:
+        upsert_chat(session, chat_id, chat_type="private" if chat_id > 0 else "group")
+
+
+def test_a_notice_goes_once_to_every_active_subscribed_chat(session: Session) -> None:
+    _chats(session, 1, 2, 3, 4)
+    subscribe(session, 1)
+    subscribe(session, 2, ["gpt"])
+    subscribe(session, 3)
+    deactivate_chat(session, 3, "bot was blocked by the user")
+    assert broadcast_notice(session, "<b>停刊一周</b>") == 2  # chat 4 never subscribed
+    session.commit()
+    rows = session.exec(select(Delivery)).all()
+    assert sorted(row.chat_id for row in rows) == [1, 2]
+    notice_id = rows[0].notice_id
+    assert notice_id is not None
+    assert enqueue_notice(session, notice_id, [1, 2]) == 0  # once per chat
+    message = message_for(session, rows[0])
+    assert message is not None
+    assert message.text == "<b>停刊一周</b>"
+
+
+def test_notices_overtake_issue_messages(session: Session) -> None:
+    _chats(session, 1)
+    subscribe(session, 1)
+    upsert_issue(session, make_issue("20210305"), "raw", "b.md")
+    enqueue_deliveries(session, "20210305", {1: [0, 1]})
+    broadcast_notice(session, "notice")
+    session.commit()
+    (first,) = claim_pending(session, 10)
+    assert first.notice_id is not None
+    assert first.issue_id is None
+
+
+def test_migration_moves_notices_with_the_chat(session: Session) -> None:
+    _chats(session, -5)
+    subscribe(session, -5)
+    broadcast_notice(session, "one")
+    broadcast_notice(session, "two")
+    migrate_chat(session, -5, -1005)
+    session.commit()
+    moved = session.exec(select(Delivery).where(Delivery.chat_id == -1005)).all()
+    assert len(moved) == 2
+
+
+def test_requeue_sends_an_issue_again_but_leaves_pending_rows_alone(session: Session) -> None:
+    _chats(session, 1)
+    upsert_issue(session, make_issue("20210305"), "raw", "b.md")
+    enqueue_deliveries(session, "20210305", {1: [0, 1, 2]})
+    (head,) = claim_pending(session, 10)
+    mark_sent(session, head.id or 0)
+    session.commit()
+    assert requeue_deliveries(session, 1, "20210305", [0, 1, 3]) == 3
+    session.commit()
+    rows = {d.message_index: d for d in session.exec(select(Delivery)).all()}
+    assert rows[0].status == DeliveryStatus.PENDING  # sent before, queued again
+    assert rows[0].attempts == 0
+    assert rows[1].status == DeliveryStatus.PENDING
+    assert rows[3].status == DeliveryStatus.PENDING  # new
+    assert len(rows) == 4
