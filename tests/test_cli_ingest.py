@@ -1,0 +1,82 @@
+"""`python -m bot ingest` on real folders: what it stores, what it reports, its exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlmodel import Session
+
+from bot import storage
+from tests.conftest import seed_path
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+
+
+def _ingest(workdir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "ingest"],
+        cwd=workdir,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}",
+            "ISSUES_DIR": str(workdir / "issues"),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_ingest_reports_a_bad_file_stores_the_good_one_and_fails(tmp_path: Path) -> None:
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    (issues / "photo.md").write_bytes(PNG)
+    (issues / "20210305.md").write_bytes(seed_path("001").read_bytes())
+
+    result = _ingest(tmp_path)
+    assert result.returncode == 1
+    assert "2 files: 1 new or updated, 0 unchanged, 1 bad" in result.stdout
+    assert "20210305.md: new (issue 20210305): 9 items" in result.stdout
+    assert "photo.md: bad: binary data (NUL bytes), not a text file" in result.stdout
+    assert "Traceback" not in result.stderr
+
+    engine = storage.make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    with Session(engine) as session:
+        assert [i.id for i in storage.list_issues(session)] == ["20210305"]
+        assert len(storage.items_of(session, "20210305")) == 9
+
+    again = _ingest(tmp_path)  # unchanged files are skipped, the bad one is not retried
+    assert "0 new or updated, 1 unchanged, 1 bad" in again.stdout
+    assert "photo.md: still bad" in again.stdout
+
+    (issues / "photo.md").unlink()
+    clean = _ingest(tmp_path)
+    assert clean.returncode == 0
+    assert clean.stdout.startswith("1 files: 0 new or updated, 1 unchanged, 0 bad")
+
+
+def test_a_changed_file_is_an_update_not_a_new_issue(tmp_path: Path) -> None:
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    path = issues / "20210305.md"
+    path.write_bytes(seed_path("001").read_bytes())
+    assert _ingest(tmp_path).returncode == 0
+    path.write_bytes(seed_path("001").read_bytes() + "\n更正：第 3 条链接已更新。\n".encode())
+    result = _ingest(tmp_path)
+    assert "20210305.md: updated (issue 20210305)" in result.stdout
+
+
+def test_ingest_bad_configuration_is_one_line(tmp_path: Path) -> None:
+    result = _ingest(tmp_path, DATABASE_URL="nosuchdb://x")
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("error: DATABASE_URL")
+    missing = _ingest(tmp_path)  # no issues/ folder
+    assert missing.returncode != 0
+    assert "issues folder" in missing.stderr
+    assert "Traceback" not in missing.stderr
