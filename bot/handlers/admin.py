@@ -26,9 +26,11 @@ from bot.handlers.views import (
     unknown_issue_text,
     usage_with_example,
 )
-from bot.ingest import ISSUE_SUFFIXES, MAX_ISSUE_BYTES
+from bot.ingest import MAX_ISSUE_BYTES
 
 log = logging.getLogger(__name__)
+
+UPLOAD_SUFFIX = ".md"  # what Services.accept_upload takes
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
@@ -116,8 +118,8 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if document is None:
         return
     name = PurePath(document.file_name or "").name
-    if PurePath(name).suffix.lower() not in ISSUE_SUFFIXES:
-        await reply(update, t.upload_wrong_type.format(suffixes=", ".join(ISSUE_SUFFIXES)))
+    if PurePath(name).suffix.lower() != UPLOAD_SUFFIX:
+        await reply(update, t.upload_wrong_type.format(suffix=UPLOAD_SUFFIX))
         return
     if document.file_size and document.file_size > MAX_ISSUE_BYTES:
         # Checked before downloading: Telegram lets bots fetch up to 20 MB, an issue is ~20 KB.

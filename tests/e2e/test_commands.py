@@ -1,0 +1,411 @@
+"""Commands end to end: a user writes to the real bot (`python -m bot run`) through fakegram,
+and the test reads back what the bot answered."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from bot import storage
+from bot.content import read_issue
+from bot.content.messages import issue_messages
+from bot.content.split import visible_text
+from bot.content.types import OutgoingMessage
+from tests.e2e.botproc import REPO, BotProcess
+from tests.e2e.harness import Fakegram, SentMessage
+
+pytestmark = pytest.mark.e2e
+
+DELIVERY_TIMEOUT = 60.0  # a whole issue to one private chat, paced at 1 message per second
+
+
+def expected_messages(issue_id: str) -> list[OutgoingMessage]:
+    path = REPO / "issues" / f"{issue_id}.md"
+    return issue_messages(read_issue(path.read_bytes(), file_name=path.name))
+
+
+def shown(message: OutgoingMessage) -> str:
+    return visible_text(message.text).strip()
+
+
+def buttons(message: SentMessage) -> list[dict[str, Any]]:
+    markup = message["reply_markup"] or {}
+    return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+class Chat:
+    """One user writing in one chat (their private chat unless `chat_id`)."""
+
+    def __init__(self, fakegram: Fakegram, user_id: int, chat_id: int | None = None) -> None:
+        self.fakegram = fakegram
+        self.user_id = user_id
+        self.chat_id = chat_id if chat_id is not None else user_id
+
+    async def last_seq(self) -> int:
+        sent = await self.fakegram.messages()
+        return sent[-1]["seq"] if sent else 0
+
+    async def say(self, text: str, count: int = 1, within: float = 15.0) -> list[SentMessage]:
+        """Write `text`; return the bot's next `count` messages in this chat."""
+        since = await self.last_seq()
+        group = None if self.chat_id == self.user_id else self.chat_id
+        await self.fakegram.send_text(self.user_id, text, chat_id=group)
+        sent = await self.fakegram.wait_for_messages(count, self.chat_id, since, within)
+        return sent[:count]
+
+    async def answer(self, text: str) -> str:
+        """Write `text`; return the text of the bot's one answer."""
+        return (await self.say(text))[0]["text"]
+
+    async def press(self, message: SentMessage, data: str) -> dict[str, Any]:
+        """Press a button of `message`; return the callback query's answer once it is given."""
+        group = None if self.chat_id == self.user_id else self.chat_id
+        update = await self.fakegram.press_button(
+            self.user_id, message["message_id"], data, chat_id=group
+        )
+        query_id = update["callback_query"]["id"]
+
+        async def answered() -> dict[str, Any] | None:
+            queries = (await self.fakegram.answers())["callback_queries"]
+            found = [q["answer"] for q in queries if q["query"]["id"] == query_id]
+            return found[0] if found and found[0] is not None else None
+
+        return await poll(answered, f"callback query {data!r} was not answered")
+
+
+async def poll(get: Callable[[], Any], failure: str, within: float = 15.0) -> Any:
+    """Call `get` (sync or async) until it returns something truthy."""
+    deadline = time.monotonic() + within
+    while True:
+        value = get()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{failure} within {within} s")
+        await asyncio.sleep(0.05)  # polling interval, not a synchronisation guess
+
+
+def database(bot: BotProcess) -> Callable[[], Session]:
+    engine = storage.make_engine(bot.database_url)
+    return lambda: Session(engine)
+
+
+async def reader(fakegram: Fakegram, user_id: int, language: str = "en") -> Chat:
+    await fakegram.create_user(user_id, "Ann", language)
+    return Chat(fakegram, user_id)
+
+
+# ------------------------------------------------------------------------------ readers
+
+
+async def test_start_greets_registers_the_chat_and_lists_the_commands(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    english = await reader(fakegram, 1101, "en")
+    greeting = await english.answer("/start")
+    assert greeting.startswith("👋 Hello, Ann!")
+    assert "/subscribe" in greeting
+    assert "/search" in greeting
+    assert "/stats" not in greeting  # not an editor
+
+    chinese = await reader(fakegram, 1102, "zh-hans")
+    assert "你好" in await chinese.answer("/start")
+    help_text = await chinese.answer("/help")
+    assert "/unsubscribe — 取消订阅" in help_text
+    assert not help_text.startswith("👋")
+
+    with database(running_bot)() as session:
+        chat = storage.get_chat(session, 1101)
+        assert chat is not None
+        assert chat.active
+        assert chat.type == "private"
+
+
+async def test_subscribe_keywords_subscriptions_and_unsubscribe(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1201)
+    assert "not subscribed" in await chat.answer("/subscriptions")
+    assert "every new issue" in await chat.answer("/subscribe")
+    assert "already gets every new issue" in await chat.answer("/subscribe")
+    assert "every new issue" in await chat.answer("/subscriptions")
+    followed = await chat.answer("/subscribe GPT, 机器人")
+    assert "Now following: “gpt”, “机器人”" in followed
+    assert "“gpt”, “机器人”" in await chat.answer("/subscriptions")
+    assert "does not follow “芯片”" in await chat.answer("/unsubscribe 芯片")
+    assert "No longer following: “GPT”" in await chat.answer("/unsubscribe GPT")
+    with database(running_bot)() as session:
+        assert storage.subscriptions_of(session, 1201) == ["机器人"]
+    assert "Unsubscribed" in await chat.answer("/unsubscribe")
+    assert "not subscribed" in await chat.answer("/unsubscribe")
+    with database(running_bot)() as session:
+        assert storage.subscriptions_of(session, 1201) == []
+
+
+async def test_a_500_character_keyword_gets_a_short_helpful_reply(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1301, "zh")
+    text = await chat.answer("/subscribe " + "很" * 500)
+    assert "关键词太长" in text
+    assert "500" in text
+    assert len(text) < 300
+    with database(running_bot)() as session:
+        assert storage.subscriptions_of(session, 1301) == []
+
+
+async def test_latest_sends_the_latest_issue_in_full(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1401)
+    expected = expected_messages("20210305")
+    received = await chat.say("/latest", count=len(expected), within=DELIVERY_TIMEOUT)
+    assert [m["text"] for m in received] == [shown(m) for m in expected]
+
+
+async def test_issues_lists_recent_issues_and_a_button_sends_one(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1501)
+    (listing,) = await chat.say("/issues")
+    assert [b["callback_data"] for b in buttons(listing)] == [
+        "i:20210305",
+        "i:20210219",
+        "i:20210114",
+        "i:20201218",
+    ]
+    since = await chat.last_seq()
+    answer = await chat.press(listing, "i:20201218")
+    assert answer["text"] == "Sending issue 20201218…"
+    header = (await fakegram.wait_for_messages(1, chat.chat_id, since))[0]
+    assert header["text"] == shown(expected_messages("20201218")[0])
+
+
+async def test_issue_sends_one_and_bad_ids_get_helpful_replies(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1601)
+    usage = await chat.answer("/issue")
+    assert "/issue 20210305" in usage
+    unknown = await chat.answer("/issue 19990101")
+    assert "There is no issue 19990101" in unknown
+    assert "20210305, 20210219, 20210114, 20201218" in unknown
+    (header,) = await chat.say("/issue 2021-01-14")  # a date written the usual way works too
+    assert header["text"] == shown(expected_messages("20210114")[0])
+
+
+async def test_search_pages_by_editing_the_message_and_a_result_sends_the_item(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    with database(running_bot)() as session:
+        matches = storage.search_items(session, ["模型"], limit=100).items
+    assert len(matches) > 5, "the real issues should give more than one page for 模型"
+    pages = (len(matches) + 4) // 5
+
+    chat = await reader(fakegram, 1701, "zh")
+    (results,) = await chat.say("/search 模型")
+    assert f"共 {len(matches)} 条，第 1/{pages} 页" in results["text"]
+    first_page = [b["callback_data"] for b in buttons(results)]
+    assert first_page == [f"t:{m.issue_id}:{m.number}" for m in matches[:5]] + ["s:1:模型"]
+
+    assert not (await chat.press(results, "s:1:模型"))["text"]  # a silent answer
+    edited = await poll(lambda: edited_message(fakegram, results, 1), "page 2 was not shown")
+    assert f"第 2/{pages} 页" in edited["text"]
+    assert matches[5].title.split()[0] in edited["text"]
+    page_two = [b["callback_data"] for b in buttons(edited)]
+    assert page_two[: len(matches[5:10])] == [f"t:{m.issue_id}:{m.number}" for m in matches[5:10]]
+    assert "s:0:模型" in page_two
+
+    await chat.press(edited, "s:0:模型")
+    back = await poll(lambda: edited_message(fakegram, results, 2), "page 1 was not shown again")
+    assert f"第 1/{pages} 页" in back["text"]
+
+    item = matches[0]
+    since = await chat.last_seq()
+    assert (await chat.press(back, f"t:{item.issue_id}:{item.number}"))[
+        "text"
+    ] == "正在发送这条新闻…"
+    expected = [m for m in expected_messages(item.issue_id) if m.item_number == item.number]
+    received = await fakegram.wait_for_messages(len(expected), chat.chat_id, since, timeout=30)
+    assert [m["text"] for m in received] == [shown(m) for m in expected]
+    assert all(m["message_id"] != results["message_id"] for m in received)
+
+
+async def edited_message(fakegram: Fakegram, original: SentMessage, edits: int) -> Any:
+    found = [m for m in await fakegram.messages(original["chat_id"]) if m["seq"] == original["seq"]]
+    return found[0] if found and len(found[0]["edits"]) >= edits else None
+
+
+async def test_bad_searches_get_helpful_replies(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1801)
+    assert "/search GPT" in await chat.answer("/search")
+    assert "Nothing matches “zzqxv 不存在的词”" in await chat.answer("/search zzqxv 不存在的词")
+    (one,) = await chat.say("/search gpt")  # case-insensitive
+    assert "results, page 1/" in one["text"]
+
+
+async def test_unknown_command_in_a_private_chat_points_to_help(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1901)
+    assert "/help" in await chat.answer("/frobnicate")
+
+
+async def test_commands_work_in_groups_with_the_bot_name(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    await fakegram.create_user(2001, "Ann", "en")
+    await fakegram.create_group(-2000, [2001], title="AI readers")
+    group = Chat(fakegram, 2001, chat_id=-2000)
+    assert "Hello, Ann" in await group.answer("/start@test_bot")
+    assert "every new issue" in await group.answer("/subscribe@test_bot")
+    # A command for another bot is not ours: the only answer is to the next command.
+    await fakegram.send_text(2001, "/subscriptions@other_bot", chat_id=-2000)
+    answers = await group.say("/subscriptions@test_bot")
+    assert len(answers) == 1
+    assert "every new issue" in answers[0]["text"]
+    with database(running_bot)() as session:
+        chat = storage.get_chat(session, -2000)
+        assert chat is not None
+        assert chat.type == "group"
+        assert chat.title == "AI readers"
+        assert storage.subscriptions_of(session, -2000) == [None]
+
+    await fakegram.create_group(-1002100, [2001], title="Big", chat_type="supergroup")
+    supergroup = Chat(fakegram, 2001, chat_id=-1002100)
+    assert "“gpt”" in await supergroup.answer("/subscribe@test_bot GPT")
+    (listing,) = await supergroup.say("/issues@test_bot")
+    assert len(buttons(listing)) == 4
+
+
+async def test_blocking_deactivates_the_chat_and_unblocking_brings_it_back(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 2201)
+    await chat.answer("/subscribe")
+    session = database(running_bot)
+
+    def active() -> bool | None:
+        with session() as s:
+            row = storage.get_chat(s, 2201)
+            return row.active if row else None
+
+    await fakegram.block(2201)
+    await poll(lambda: active() is False, "the blocked chat was not deactivated")
+    with session() as s:
+        row = storage.get_chat(s, 2201)
+        assert row is not None
+        assert "blocked" in (row.inactive_reason or "")
+    await fakegram.block(2201, blocked=False)
+    await poll(lambda: active() is True, "the unblocked chat was not reactivated")
+    with session() as s:
+        assert storage.subscriptions_of(s, 2201) == [None]
+
+
+# ------------------------------------------------------------------------------ editors
+
+
+async def test_non_admins_are_refused_and_nothing_happens(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    subscriber = await reader(fakegram, 2301)
+    await subscriber.answer("/subscribe")
+    intruder = await reader(fakegram, 2302)
+    for command in ("/stats", "/reload", "/push 20210305", "/broadcast Buy now!"):
+        assert "editors only" in await intruder.answer(command), command
+    since = await intruder.last_seq()
+    await fakegram.send_document(2302, "20990101.md", ISSUE_TEXT.encode())
+    refusal = (await fakegram.wait_for_messages(1, 2302, since))[0]
+    assert "editors only" in refusal["text"]
+
+    # Each refusal was the handler's last step, so nothing can still be on its way.
+    with database(running_bot)() as session:
+        assert set(storage.outbox_counts(session).values()) == {0}
+    assert not (Path(running_bot.issues_dir) / "20990101.md").exists()
+    assert len(await fakegram.messages(2301)) == 1  # only the answer to its /subscribe
+
+
+async def test_admin_stats_reload_and_push(fakegram: Fakegram, running_bot: BotProcess) -> None:
+    subscriber = await reader(fakegram, 2401)
+    await subscriber.answer("/subscribe")
+    admin = await reader(fakegram, running_bot.admin_id)
+    assert "/stats" in await admin.answer("/help")
+
+    stats = await admin.answer("/stats")
+    assert "Issues: 4" in stats
+    assert "Subscribers: 1" in stats
+    assert "Deliveries: 0 sent, 0 pending, 0 failed" in stats
+    reload = await admin.answer("/reload")
+    assert reload.startswith("Scan finished")
+    assert "4 files" in reload
+
+    assert "/push 20210305" in await admin.answer("/push")
+    unknown = await admin.answer("/push 19990101")
+    assert "There is no issue 19990101" in unknown
+    assert "20210305" in unknown
+    since = await subscriber.last_seq()
+    assert "Issue 20210219:" in await admin.answer("/push 20210219")
+    header = (await fakegram.wait_for_messages(1, 2401, since))[0]
+    assert header["text"] == shown(expected_messages("20210219")[0])
+
+
+async def test_admin_broadcast_reaches_subscribers_with_the_text_as_typed(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    subscriber = await reader(fakegram, 2451)
+    await subscriber.answer("/subscribe")
+    admin = await reader(fakegram, running_bot.admin_id)
+    assert "/broadcast Hello" in await admin.answer("/broadcast")
+    since = await subscriber.last_seq()
+    assert "1 chats" in await admin.answer("/broadcast <b>Hello</b>, readers & friends")
+    notice = (await fakegram.wait_for_messages(1, 2451, since))[0]
+    assert notice["text"] == "<b>Hello</b>, readers & friends"  # typed text, not markup
+
+
+ISSUE_ID = "20990401"
+ISSUE_TEXT = f"""> 导读：本期为 AI 简报 {ISSUE_ID} 期，将为您带来 2 条相关新闻
+
+# 1. [上传的新闻](https://example.com/1) | 来源
+
+正文一。
+
+# 2. [第二条](https://example.com/2)
+
+正文二。
+"""
+
+
+async def test_admin_uploads_an_issue_file(fakegram: Fakegram, running_bot: BotProcess) -> None:
+    subscriber = await reader(fakegram, 2501)
+    await subscriber.answer("/subscribe")
+    admin = await reader(fakegram, running_bot.admin_id, "zh")
+    await admin.answer("/start")
+
+    async def upload(name: str, content: bytes) -> str:
+        since = await admin.last_seq()
+        await fakegram.send_document(admin.user_id, name, content)
+        (answer,) = await fakegram.wait_for_messages(1, admin.user_id, since, timeout=30)
+        return answer["text"]
+
+    assert ".md" in await upload("notes.pdf", b"%PDF-1.4")
+    rejected = await upload("broken.md", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    assert rejected.startswith("❌ 未接受：")
+    assert "\n" not in rejected
+
+    since = await subscriber.last_seq()
+    accepted = await upload(f"{ISSUE_ID}.md", ISSUE_TEXT.encode())
+    assert accepted.startswith(f"✅ 已收到 {ISSUE_ID}.md")
+    assert (Path(running_bot.issues_dir) / f"{ISSUE_ID}.md").exists()
+    expected = issue_messages(read_issue(ISSUE_TEXT.encode()))
+    received = await fakegram.wait_for_messages(len(expected), 2501, since, timeout=30)
+    assert [m["text"] for m in received] == [shown(m) for m in expected]
