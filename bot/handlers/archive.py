@@ -117,7 +117,7 @@ def search_page(session: Session, t: Texts, query: str, page: int) -> PageView:
     )
 
 
-def _remember_query(bot_data: dict[Any, Any], ref: str | None, query: str) -> None:
+def remember_query(bot_data: dict[Any, Any], ref: str | None, query: str) -> None:
     """Keep a query too long for callback data under its digest (the oldest go first)."""
     if ref is None or not keyboards.is_digest(ref):
         return
@@ -139,7 +139,7 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with services_of(context).session() as session:
         register_chat(session, update)
         view = search_page(session, t, query, 0)
-    _remember_query(context.bot_data, view.ref, query)
+    remember_query(context.bot_data, view.ref, query)
     await reply(update, view.text, view.markup)
 
 
@@ -187,7 +187,7 @@ async def _turn_page(
         text_query = stored
     with services_of(context).session() as session:
         view = search_page(session, t, text_query, page)
-    _remember_query(context.bot_data, view.ref, text_query)
+    remember_query(context.bot_data, view.ref, text_query)
     await query.answer()
     try:
         await query.edit_message_text(view.text, reply_markup=view.markup)

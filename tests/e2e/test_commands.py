@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlmodel import Session
 
@@ -244,6 +245,23 @@ async def edited_message(fakegram: Fakegram, original: SentMessage, edits: int) 
     return found[0] if found and len(found[0]["edits"]) >= edits else None
 
 
+async def test_a_query_too_long_for_a_button_still_pages(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    # Full-width ＡＩ folds to "ai": many spellings of one word make a long query that matches.
+    query = "的 ＡＩ ａｉ Ａｉ ａＩ AＩ ａI Aｉ Ａi ai AI Ai aI"
+    assert len(f"s:1:{query}".encode()) > 64
+    chat = await reader(fakegram, 1751)
+    results = (await chat.say(f"/search {query}"))[0]
+    assert "page 1/" in results["text"]
+    next_page = buttons(results)[-1]["callback_data"]
+    assert next_page.startswith("s:1:#")
+    await chat.press(results, next_page)
+    edited = await poll(lambda: edited_message(fakegram, results, 1), "page 2 was not shown")
+    assert "page 2/" in edited["text"]
+    assert query in edited["text"]
+
+
 async def test_bad_searches_get_helpful_replies(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
@@ -310,6 +328,40 @@ async def test_blocking_deactivates_the_chat_and_unblocking_brings_it_back(
     await poll(lambda: active() is True, "the unblocked chat was not reactivated")
     with session() as s:
         assert storage.subscriptions_of(s, 2201) == [None]
+
+
+async def set_bot_status(fakegram: Fakegram, chat_id: int, user_id: int, status: str) -> None:
+    """Have `user_id` add the bot to the group, or kick it (the harness has no call for this)."""
+    body = {"chat_id": chat_id, "user_id": user_id, "status": status}
+    async with httpx.AsyncClient(base_url=fakegram.url, timeout=30) as client:
+        response = await client.post("/_test/add_to_chat", json=body)
+    assert response.json()["ok"], response.text
+
+
+async def test_a_group_is_registered_when_added_and_deactivated_when_the_bot_is_kicked(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    await fakegram.create_user(2601, "Ann", "en")
+    await fakegram.create_group(-2600, [2601], title="Readers", bot_member=False)
+    session = database(running_bot)
+
+    def chat_row() -> storage.Chat | None:
+        with session() as s:
+            return storage.get_chat(s, -2600)
+
+    await set_bot_status(fakegram, -2600, 2601, "member")
+    await poll(lambda: chat_row() is not None, "the group was not registered")
+    group = Chat(fakegram, 2601, chat_id=-2600)
+    assert "every new issue" in await group.answer("/subscribe@test_bot")
+
+    await set_bot_status(fakegram, -2600, 2601, "kicked")
+    row = await poll(lambda: (c := chat_row()) and not c.active and c, "not deactivated")
+    assert row.inactive_reason == "bot was removed from the group"
+
+    await set_bot_status(fakegram, -2600, 2601, "member")
+    await poll(lambda: (c := chat_row()) and c.active, "the group was not reactivated")
+    with session() as s:
+        assert storage.subscriptions_of(s, -2600) == [None]
 
 
 # ------------------------------------------------------------------------------ editors

@@ -1,0 +1,88 @@
+"""Search pages over the real issues in a real (SQLite) database: numbering, buttons, clamping,
+and queries too long for callback data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from bot import storage
+from bot.content import read_issue_and_text
+from bot.handlers import keyboards
+from bot.handlers.archive import SEARCH_STORE_KEY, SEARCH_STORE_SIZE, remember_query, search_page
+from bot.handlers.texts import EN, ZH
+from tests.content.html_check import assert_telegram_html
+
+ISSUES = Path(__file__).resolve().parents[2] / "issues"
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    engine = storage.make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.db'}")
+    storage.migrate(engine)
+    with Session(engine) as session:
+        for path in sorted(ISSUES.glob("*.md")):
+            issue, text = read_issue_and_text(path.read_bytes(), file_name=path.name)
+            storage.upsert_issue(session, issue, text, path.name)
+        session.commit()
+        yield session
+    engine.dispose()
+
+
+def data(view_markup: keyboards.InlineKeyboardMarkup | None) -> list[str]:
+    assert view_markup is not None
+    return [str(b.callback_data) for row in view_markup.inline_keyboard for b in row]
+
+
+def test_pages_number_results_over_all_pages_and_link_each_item(session: Session) -> None:
+    matches = storage.search_items(session, ["模型"], limit=1000).items
+    assert len(matches) > 10  # three pages at least, so there is a middle one
+    view = search_page(session, ZH, "模型", 1)
+    assert_telegram_html(view.text)
+    assert view.text.splitlines()[2].startswith("6. ")
+    assert data(view.markup) == [
+        *(f"t:{m.issue_id}:{m.number}" for m in matches[5:10]),
+        "s:0:模型",
+        "s:2:模型",
+    ]
+    assert view.ref == "模型"
+
+
+def test_a_page_past_the_end_shows_the_last_page(session: Session) -> None:
+    total = storage.search_items(session, ["模型"], limit=0).total
+    last = (total - 1) // 5
+    view = search_page(session, EN, "模型", 999)
+    assert f"page {last + 1}/{last + 1}" in view.text
+    assert data(view.markup)[-1] == f"s:{last - 1}:模型"
+
+
+def test_no_match_has_no_buttons_and_escapes_the_query(session: Session) -> None:
+    view = search_page(session, EN, "<zzqxv>", 0)
+    assert view.markup is None
+    assert view.ref is None
+    assert "&lt;zzqxv&gt;" in view.text
+    assert_telegram_html(view.text)
+
+
+def test_a_long_query_is_remembered_under_a_digest() -> None:
+    bot_data: dict[object, object] = {}
+    query = "很长的查询 " * 10
+    ref = keyboards.query_ref(query, 3)
+    remember_query(bot_data, ref, query)
+    assert bot_data[SEARCH_STORE_KEY] == {ref: query}
+    remember_query(bot_data, "GPT", "GPT")  # short queries travel in the buttons
+    assert len(bot_data[SEARCH_STORE_KEY]) == 1  # type: ignore[arg-type]
+
+
+def test_the_store_of_long_queries_is_bounded() -> None:
+    bot_data: dict[object, object] = {}
+    for i in range(SEARCH_STORE_SIZE + 5):
+        query = f"query number {i} " * 5
+        remember_query(bot_data, keyboards.query_ref(query, 1), query)
+    store = bot_data[SEARCH_STORE_KEY]
+    assert isinstance(store, dict)
+    assert len(store) == SEARCH_STORE_SIZE
+    assert "query number 0 " * 5 not in store.values()  # the oldest went first
