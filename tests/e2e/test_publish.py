@@ -1,0 +1,54 @@
+"""PUBLISH_CRON: an issue found between publishing times waits; /push sends it at once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from bot import storage
+from tests.e2e.botproc import BotProcess
+from tests.e2e.harness import Fakegram
+
+pytestmark = pytest.mark.e2e
+
+ISSUE_ID = "20990501"
+ISSUE = f"""> 导读： 本期为 AI 简报 {ISSUE_ID} 期
+
+# 1. [定时发布的新闻](https://example.com/cron) | 来源
+
+正文。
+"""
+
+
+async def test_an_issue_waits_for_publish_time_and_push_sends_it_now(
+    fakegram: Fakegram, bot_factory
+) -> None:
+    bot: BotProcess = bot_factory(PUBLISH_CRON="0 9 1 1 *")  # 09:00 on 1 January
+    bot.start()
+    bot.wait_for_log("scan done")
+    reader = 6001
+    await fakegram.open_private_chat(reader, "zh")
+    await fakegram.wait_for_messages(1, chat_id=reader)
+    await fakegram.send_text(reader, "/subscribe")
+    (*_, answer) = await fakegram.wait_for_messages(2, chat_id=reader)
+
+    (bot.issues_dir / f"{ISSUE_ID}.md").write_text(ISSUE, encoding="utf-8")
+    bot.wait_for_log(f"issue file new file={ISSUE_ID}.md")  # logged once it is stored
+    engine = storage.make_engine(bot.database_url)
+    with Session(engine) as session:
+        record = storage.get_issue(session, ISSUE_ID)
+        assert record is not None
+        assert record.published_at is None
+        assert sum(storage.outbox_counts(session, ISSUE_ID).values()) == 0
+    assert await fakegram.messages(chat_id=reader, since=answer["seq"]) == []
+
+    await fakegram.create_user(bot.admin_id, "editor", "zh")
+    await fakegram.send_text(bot.admin_id, f"/push {ISSUE_ID}")
+    pushed = await fakegram.wait_for_messages(2, chat_id=reader, since=answer["seq"])
+    assert pushed[0]["text"].startswith("📰 AI 简报 · 2099-05-01")
+    assert pushed[-1]["text"].startswith("1. 定时发布的新闻")
+    with Session(engine) as session:
+        record = storage.get_issue(session, ISSUE_ID)
+        assert record is not None
+        assert record.published_at is not None
+    bot.stop()
