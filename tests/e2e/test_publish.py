@@ -33,7 +33,12 @@ async def test_an_issue_waits_for_publish_time_and_push_sends_it_now(
     (*_, answer) = await fakegram.wait_for_messages(2, chat_id=reader)
 
     (bot.issues_dir / f"{ISSUE_ID}.md").write_text(ISSUE, encoding="utf-8")
-    bot.wait_for_log(f"issue file new file={ISSUE_ID}.md")  # logged once it is stored
+    bot.wait_for_log(f"issue file new file={ISSUE_ID}.md")
+    # Scans run one at a time, so once /reload answers, the scan that found the file (and
+    # would have published it, were publishing not scheduled) is over.
+    await fakegram.create_user(bot.admin_id, "editor", "zh")
+    await fakegram.send_text(bot.admin_id, "/reload")
+    await fakegram.wait_for_messages(1, chat_id=bot.admin_id)
     engine = storage.make_engine(bot.database_url)
     with Session(engine) as session:
         record = storage.get_issue(session, ISSUE_ID)
@@ -42,7 +47,6 @@ async def test_an_issue_waits_for_publish_time_and_push_sends_it_now(
         assert sum(storage.outbox_counts(session, ISSUE_ID).values()) == 0
     assert await fakegram.messages(chat_id=reader, since=answer["seq"]) == []
 
-    await fakegram.create_user(bot.admin_id, "editor", "zh")
     await fakegram.send_text(bot.admin_id, f"/push {ISSUE_ID}")
     pushed = await fakegram.wait_for_messages(2, chat_id=reader, since=answer["seq"])
     assert pushed[0]["text"].startswith("📰 AI 简报 · 2099-05-01")
