@@ -17,8 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import storage
-from bot.handlers.archive import recent_ids
-from bot.handlers.common import reply, services_of, texts_of
+from bot.handlers.common import recent_ids, reply, services_of, texts_of
 from bot.handlers.views import (
     command_argument,
     normalize_issue_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,12 +12,11 @@ from telegram.ext import ContextTypes
 
 from bot import storage
 from bot.handlers import keyboards
-from bot.handlers.common import register_chat, reply, services_of, texts_of
+from bot.handlers.common import recent_ids, register_chat, reply, services_of, texts_of
 from bot.handlers.keyboards import IssueEntry, ResultEntry, SendIssue, SendItem, ShowSearchPage
 from bot.handlers.texts import Texts
 from bot.handlers.views import (
     PAGE_SIZE,
-    SHOWN_IDS,
     clamp_page,
     command_argument,
     issues_text,
@@ -31,15 +29,9 @@ from bot.handlers.views import (
     usage_with_example,
 )
 
-log = logging.getLogger(__name__)
-
 ISSUES_LISTED = 10
 SEARCH_STORE_KEY = "search_queries"  # bot_data: digest → query, for queries too long for a button
 SEARCH_STORE_SIZE = 1000
-
-
-def recent_ids(session: Session, limit: int = SHOWN_IDS) -> list[str]:
-    return [record.id for record in storage.list_issues(session, limit)]
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

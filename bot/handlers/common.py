@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot import storage
 from bot.handlers.texts import Texts, texts_for
+from bot.handlers.views import SHOWN_IDS
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,11 @@ def register_chat(session: Session, update: Update, *, reactivate: bool = False)
     if reactivate and storage.reactivate_chat(session, chat.id):
         log.info("chat reactivated chat=%s", chat.id)
     return chat.id
+
+
+def recent_ids(session: Session, limit: int = SHOWN_IDS) -> list[str]:
+    """The newest issue ids, offered when someone names an issue that does not exist."""
+    return [record.id for record in storage.list_issues(session, limit)]
 
 
 async def reply(
