@@ -80,3 +80,17 @@ def test_ingest_bad_configuration_is_one_line(tmp_path: Path) -> None:
     assert missing.returncode != 0
     assert "issues folder" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_run_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,  # no .env here
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert result.stderr == "error: BOT_TOKEN is not set; set it in the environment or in .env\n"
