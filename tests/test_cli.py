@@ -1,4 +1,4 @@
-"""`python -m bot ingest` on real folders: what it stores, what it reports, its exit code."""
+"""`python -m bot ingest` and `run` as an operator runs them: real folders, exit codes."""
 
 from __future__ import annotations
 
