@@ -32,7 +32,7 @@ def _inputs() -> dict[str, tuple[str, str | None]]:
     for prefix, path in seeds.items():
         original = seeds["001"].read_text(encoding="utf-8") if prefix == "000" else None
         inputs[path.name] = (path.read_text(encoding="utf-8"), original)
-    for name in ("chinese_sample.md", "chinese_sample_news.md"):
+    for name in sorted(p.name for p in FIXTURES.glob("chinese_sample*.md")):
         text = (FIXTURES / name).read_text(encoding="utf-8")
         for page in ("cp1254", "cp1252"):
             inputs[f"{name} ({page} damage)"] = (_damage(text, page), text)

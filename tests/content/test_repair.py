@@ -16,7 +16,28 @@ from bot.content.zh_bigram import count_corpus
 from bot.content.zh_model import build_model, parse_cbpack, parse_jieba
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-SAMPLES = ("chinese_sample.md", "chinese_sample_news.md")
+SAMPLES = (
+    "chinese_sample.md",
+    "chinese_sample_news.md",
+    "chinese_sample_research.md",
+    "chinese_sample_business.md",
+    "chinese_sample_travel.md",
+)
+# Measured (right lines, right characters) per sample and code page: regression guards.
+# The research, business and travel samples use 与 as "and" often; with one byte lost it
+# reads as 不 or 中 to a word model, which is most of what is still wrong (issue #4).
+MEASURED = {
+    ("chinese_sample.md", "cp1254"): (27, 0.9970),
+    ("chinese_sample.md", "cp1252"): (28, 0.9980),
+    ("chinese_sample_news.md", "cp1254"): (19, 0.9955),
+    ("chinese_sample_news.md", "cp1252"): (19, 0.9970),
+    ("chinese_sample_research.md", "cp1254"): (34, 0.9775),
+    ("chinese_sample_research.md", "cp1252"): (41, 0.9943),
+    ("chinese_sample_business.md", "cp1254"): (27, 0.9910),
+    ("chinese_sample_business.md", "cp1252"): (29, 0.9970),
+    ("chinese_sample_travel.md", "cp1254"): (21, 0.9882),
+    ("chinese_sample_travel.md", "cp1252"): (23, 0.9945),
+}
 
 
 def damage(text: str, page: str) -> str:
@@ -27,6 +48,12 @@ def damage(text: str, page: str) -> str:
 
 def accuracy(repaired: str, original: str) -> tuple[float, float]:
     """Share of exactly right lines, and of right characters (line ends not counted)."""
+    right_lines, chars = _right(repaired, original)
+    return right_lines / len(original.split("\n")), chars
+
+
+def _right(repaired: str, original: str) -> tuple[int, float]:
+    """Exactly right lines, and the share of right characters."""
     got, want = repaired.split("\n"), original.split("\n")
     assert len(got) == len(want)
     right_lines = sum(a == b for a, b in zip(got, want, strict=True))
@@ -35,7 +62,7 @@ def accuracy(repaired: str, original: str) -> tuple[float, float]:
         for a, b in zip(got, want, strict=True)
     )
     total_chars = sum(len(b) for b in want)
-    return right_lines / len(want), 1 - wrong_chars / total_chars
+    return right_lines, 1 - wrong_chars / total_chars
 
 
 def test_seed_000_is_restored(seed_bytes: dict[str, bytes]) -> None:
@@ -53,11 +80,12 @@ def test_seed_000_is_restored(seed_bytes: dict[str, bytes]) -> None:
 @pytest.mark.parametrize("name", SAMPLES)
 def test_own_damaged_samples_are_restored(name: str, page: str) -> None:
     original = (FIXTURES / name).read_text(encoding="utf-8")
-    lines, chars = accuracy(repair_text(damage(original, page)), original)
-    print(f"{name} via {page}: {lines:.1%} of lines, {chars:.3%} of characters right")
-    # Measured: 90.0% to 93.3% of lines (2 or 3 wrong), 99.565% to 99.814% of characters.
-    assert lines >= 0.90
-    assert chars >= 0.9955
+    lines, chars = _right(repair_text(damage(original, page)), original)
+    total = len(original.split("\n"))
+    print(f"{name} via {page}: {lines}/{total} lines, {chars:.3%} of characters right")
+    least_lines, least_chars = MEASURED[(name, page)]
+    assert lines >= least_lines
+    assert chars >= least_chars
 
 
 @pytest.mark.parametrize("name", SAMPLES)
