@@ -25,6 +25,7 @@ from bot.storage.issues import (
     unpublished_issues,
     upsert_issue,
 )
+from bot.storage.leader import SenderLock, sender_lock
 from bot.storage.migrate import current_revision, head_revision, migrate
 from bot.storage.models import (
     BadFile,
@@ -43,6 +44,7 @@ from bot.storage.outbox import (
     enqueue_notice,
     mark_failed,
     mark_sent,
+    mark_uncertain,
     outbox_counts,
     release_lease,
     release_leases,
@@ -72,6 +74,7 @@ __all__ = [
     "ItemRecord",
     "Notice",
     "SearchPage",
+    "SenderLock",
     "Stats",
     "StorageError",
     "Subscription",
@@ -98,6 +101,7 @@ __all__ = [
     "mark_failed",
     "mark_published",
     "mark_sent",
+    "mark_uncertain",
     "migrate",
     "migrate_chat",
     "normalize_keyword",
@@ -108,6 +112,7 @@ __all__ = [
     "release_leases",
     "requeue_deliveries",
     "search_items",
+    "sender_lock",
     "stats",
     "stored_hashes",
     "subscribe",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import text
 from sqlmodel import Session, col, delete, select
 
 from bot.content.types import Issue
@@ -31,6 +32,7 @@ def upsert_issue(
     An update keeps created_at and published_at: whether to re-send is the caller's decision.
     """
     now = now or utcnow()
+    _lock_issue(session, issue.id)
     record = session.get(IssueRecord, issue.id)
     if record is not None and record.content_hash == issue.content_hash:
         if record.file_name != file_name:  # renamed, same content
@@ -67,6 +69,21 @@ def upsert_issue(
     )
     session.flush()
     return result
+
+
+# Advisory lock class for issue upserts (see bot.storage.leader for the sender's).
+_ISSUE_LOCK_CLASS = 0x5E4E
+
+
+def _lock_issue(session: Session, issue_id: str) -> None:
+    """PostgreSQL: serialise upserts of one issue across instances until the transaction ends,
+    so two scans storing the same new file never collide on its primary key (the second sees
+    the first's row). SQLite has a single writer anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:cls, hashtext(:issue))"),
+            {"cls": _ISSUE_LOCK_CLASS, "issue": issue_id},
+        )
 
 
 def get_issue(session: Session, issue_id: str) -> IssueRecord | None:

@@ -51,6 +51,10 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up after errors; last_error says why
     DROPPED = "dropped"  # not sent on purpose (chat blocked the bot, left, …); last_error says why
+    # The send timed out after the request went out: Telegram may well have delivered it, and
+    # a resend would then be a duplicate, so it is not resent (see the README's Production).
+    # A plain string column, so this needed no migration.
+    UNCERTAIN = "uncertain"
 
 
 class IssueRecord(SQLModel, table=True):

@@ -163,6 +163,11 @@ def mark_failed(
         _set(session, delivery_id, status=DeliveryStatus.FAILED, last_error=error, not_before=None)
 
 
+def mark_uncertain(session: Session, delivery_id: int, error: str) -> None:
+    """The send's outcome is unknown (it timed out once sent): settle it, never resend it."""
+    _set(session, delivery_id, status=DeliveryStatus.UNCERTAIN, last_error=error, not_before=None)
+
+
 def drop_pending_for_chat(session: Session, chat_id: int, reason: str) -> int:
     """Give up every pending delivery of the chat with `reason`; returns how many."""
     result = session.exec(
@@ -255,8 +260,9 @@ def requeue_deliveries(
 
 
 def release_leases(session: Session) -> int:
-    """Make every pending delivery claimable now: a sender starting alone uses this to resume
-    what a stopped sender had claimed, without waiting for the leases to run out."""
+    """Make every pending delivery claimable now, so a sender resumes what a stopped one had
+    claimed without waiting for the leases to run out. Only the elected sender may call this
+    (bot.storage.leader): it alone claims, so no lease it releases belongs to a live sender."""
     result = session.exec(
         update(Delivery)
         .where(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.storage.models import Chat, DeliveryStatus, IssueRecord, Subscription
+from bot.storage.models import Chat, Delivery, DeliveryStatus, IssueRecord, Subscription
 from bot.storage.outbox import outbox_counts
 
 
@@ -21,6 +21,12 @@ class Stats:
     deliveries_pending: int
     deliveries_failed: int
     deliveries_dropped: int
+    deliveries_uncertain: int = 0  # timed out once sent: probably delivered, not resent
+    # (reason, count) of failed and uncertain deliveries, commonest first
+    failure_reasons: tuple[tuple[str, int], ...] = ()
+
+
+TOP_REASONS = 5
 
 
 def stats(session: Session) -> Stats:
@@ -42,4 +48,21 @@ def stats(session: Session) -> Stats:
         deliveries_pending=outbox[DeliveryStatus.PENDING],
         deliveries_failed=outbox[DeliveryStatus.FAILED],
         deliveries_dropped=outbox[DeliveryStatus.DROPPED],
+        deliveries_uncertain=outbox[DeliveryStatus.UNCERTAIN],
+        failure_reasons=failure_reasons(session),
     )
+
+
+def failure_reasons(session: Session, limit: int = TOP_REASONS) -> tuple[tuple[str, int], ...]:
+    """Why deliveries failed or became uncertain, commonest first: what an operator acts on."""
+    count = func.count().label("count")
+    rows = session.exec(
+        select(col(Delivery.last_error), count)
+        .where(
+            col(Delivery.status).in_([DeliveryStatus.FAILED.value, DeliveryStatus.UNCERTAIN.value])
+        )
+        .group_by(col(Delivery.last_error))
+        .order_by(count.desc(), col(Delivery.last_error))
+        .limit(limit)
+    ).all()
+    return tuple((reason or "unknown", n) for reason, n in rows)

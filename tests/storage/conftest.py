@@ -7,17 +7,14 @@ storage test on PostgreSQL too; each test gets its own schema there, dropped aft
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from bot.storage import make_engine, migrate
-
-POSTGRES_ENV = "TEST_POSTGRES_URL"
+from tests.storage.postgres import POSTGRES_ENV, fresh_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -30,18 +27,8 @@ def database_url(
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(f"{POSTGRES_ENV} is not set; PostgreSQL variants of the storage tests skipped")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    # libpq's `options` puts every connection of the test engine into the fresh schema.
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with fresh_schema(base) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ from bot.storage import (
     enqueue_deliveries,
     mark_failed,
     mark_sent,
+    mark_uncertain,
     outbox_counts,
+    release_leases,
     stats,
     subscribe,
     upsert_chat,
@@ -144,6 +146,7 @@ def test_sent_at_and_counts(outbox: Session) -> None:
         DeliveryStatus.SENT: 1,
         DeliveryStatus.FAILED: 1,
         DeliveryStatus.DROPPED: 0,
+        DeliveryStatus.UNCERTAIN: 0,
     }
     assert outbox_counts(outbox, "20210219")[DeliveryStatus.SENT] == 0
 
@@ -181,3 +184,32 @@ def test_concurrent_claimers_never_share_a_row(outbox: Session, engine: Engine) 
         assert not ids_a & ids_b
         a.commit()
         b.commit()
+
+
+def test_uncertain_deliveries_are_settled_and_counted_with_their_reasons(outbox: Session) -> None:
+    subscribe(outbox, 1)
+    enqueue_deliveries(outbox, "20210305", {1: [0, 1, 2], 2: [0, 1], 3: [0]})
+    heads = claim_pending(outbox, now=T0)
+    ids = [d.id for d in heads if d.id is not None]
+    mark_uncertain(outbox, ids[0], "timed out waiting for Telegram's answer: Timed out")
+    mark_failed(outbox, ids[1], "Internal Server Error")
+    mark_failed(outbox, ids[2], "Internal Server Error")
+    outbox.commit()
+    # An uncertain delivery is settled: never claimed again, and the chat moves on.
+    again = claim_pending(outbox, now=T0 + timedelta(hours=1))
+    assert ids[0] not in {d.id for d in again}
+    result = stats(outbox)
+    assert (result.deliveries_uncertain, result.deliveries_failed) == (1, 2)
+    assert result.failure_reasons == (
+        ("Internal Server Error", 2),
+        ("timed out waiting for Telegram's answer: Timed out", 1),
+    )
+
+
+def test_release_leases_frees_claimed_rows_at_once(outbox: Session) -> None:
+    enqueue_deliveries(outbox, "20210305", {1: [0], 2: [0]})
+    claim_pending(outbox, now=T0)
+    outbox.commit()
+    assert claim_pending(outbox, now=T0) == []  # leased
+    assert release_leases(outbox) == 2
+    assert len(claim_pending(outbox, now=T0)) == 2
