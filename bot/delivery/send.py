@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import httpx
 import telegram
 from telegram import InputMediaPhoto, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -24,6 +25,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
 from bot.content.types import Image, MessageKind, OutgoingMessage
@@ -146,7 +148,18 @@ class Throttled:
 
 @dataclass(frozen=True)
 class Transient:
-    """Network trouble, a timeout or a 5xx: retry with backoff."""
+    """Network trouble, a timeout before the request went out, or a 5xx: retry with backoff."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """The request went out but no answer came in time: Telegram may have delivered it.
+
+    The Bot API has no idempotency key, so a resend would duplicate the message whenever the
+    first one arrived; the delivery loop records it instead of resending it.
+    """
 
     reason: str
 
@@ -179,7 +192,11 @@ class Fatal:
     reason: str
 
 
-SendFailure = Throttled | Transient | ChatGone | Migrated | Permanent | Fatal
+SendFailure = Throttled | Transient | Uncertain | ChatGone | Migrated | Permanent | Fatal
+
+# Timeouts that happen before Telegram can have acted: no connection, no free connection, or
+# the request not fully written (an incomplete HTTP request is never processed).
+_NOT_SENT_TIMEOUTS = (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout)
 
 
 def classify_error(error: TelegramError) -> SendFailure:
@@ -199,7 +216,11 @@ def classify_error(error: TelegramError) -> SendFailure:
         return Permanent(reason)
     if isinstance(error, InvalidToken):  # PTB's name for 401 and 404: wrong token or base URL
         return Fatal(reason)
-    if isinstance(error, NetworkError):  # includes TimedOut and every 5xx
+    if isinstance(error, TimedOut):
+        if isinstance(error.__cause__, _NOT_SENT_TIMEOUTS):
+            return Transient(f"{reason} ({type(error.__cause__).__name__}, not sent)")
+        return Uncertain(f"timed out waiting for Telegram's answer: {reason}")
+    if isinstance(error, NetworkError):  # every 5xx, dropped connections
         return Transient(reason)
     if type(error) is TelegramError:  # an unparsable answer, e.g. from a proxy in between
         return Transient(reason)

@@ -6,11 +6,13 @@ request code, so these tests break if PTB changes how it maps answers to excepti
 
 from __future__ import annotations
 
+import asyncio
 import json
 import warnings
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from telegram.error import (
     Conflict,
@@ -19,7 +21,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.content.types import Image, MessageKind, OutgoingMessage
 from bot.delivery.send import (
@@ -30,10 +32,26 @@ from bot.delivery.send import (
     SendFailure,
     Throttled,
     Transient,
+    Uncertain,
     classify_error,
     fallback_html,
     is_media_fetch_error,
 )
+
+
+def timed_out(cause: httpx.TimeoutException) -> TimedOut:
+    """The TimedOut PTB's own HTTPXRequest raises when httpx raises `cause`."""
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise cause
+
+    request = HTTPXRequest(httpx_kwargs={"transport": httpx.MockTransport(fail)})
+    try:
+        asyncio.run(request.do_request("http://127.0.0.1/bot1:x/sendMessage", "POST"))
+    except TimedOut as error:
+        return error
+    raise AssertionError("no TimedOut raised")
+
 
 NGINX_502 = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 
@@ -182,14 +200,20 @@ async def test_bot_api_answers_are_classified(
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
-        (TimedOut(), Transient("Timed out")),
+        # The request went out and no answer came: maybe delivered, so not resent.
+        (TimedOut(), Uncertain("timed out waiting for Telegram's answer: Timed out")),
+        (timed_out(httpx.ReadTimeout("read")), Uncertain),
+        # Timeouts before Telegram can have acted are plain retries.
+        (timed_out(httpx.ConnectTimeout("connect")), Transient),
+        (timed_out(httpx.PoolTimeout("pool")), Transient),
+        (timed_out(httpx.WriteTimeout("write")), Transient),
         (NetworkError("httpx.ConnectError: refused"), Transient("httpx.ConnectError: refused")),
         (retry_after(timedelta(seconds=1.5)), Throttled(1.5)),
         (Conflict("terminated by other getUpdates request"), Permanent),
     ],
 )
 def test_client_side_errors_are_classified(
-    error: TelegramError, expected: SendFailure | type[Permanent]
+    error: TelegramError, expected: SendFailure | type[Permanent | Transient | Uncertain]
 ) -> None:
     failure = classify_error(error)
     if isinstance(expected, type):
