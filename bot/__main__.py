@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | preview FILE | ingest`. Wiring only."""
+"""Command line: `python -m bot run | webhook | preview FILE | ingest`. Wiring only."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="AI 简报 Telegram bot")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="poll Telegram, serve commands, scan and deliver issues")
+    commands.add_parser(
+        "webhook", help="like run, but Telegram posts updates to WEBHOOK_URL (several instances)"
+    )
     commands.add_parser("ingest", help="scan ISSUES_DIR once and store new or changed issues")
     preview = commands.add_parser("preview", help="print the messages an issue file becomes")
     preview.add_argument("file", type=Path)
@@ -32,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "run":
             return _run(settings)
+        if args.command == "webhook":
+            return _webhook(settings)
         return _ingest(settings)
     except (ConfigError, StorageError, FileNotFoundError) as error:
         return _fail(str(error))
@@ -61,6 +66,16 @@ def _run(settings: Settings) -> int:
     settings.require_bot_token()
     engine = _open_database(settings)
     run_polling(build_application(settings, engine))
+    return 0
+
+
+def _webhook(settings: Settings) -> int:
+    from bot.app import build_application, run_webhook
+
+    settings.require_bot_token()
+    webhook = settings.require_webhook()  # checked before the database is touched
+    engine = _open_database(settings)
+    run_webhook(build_application(settings, engine), webhook)
     return 0
 
 

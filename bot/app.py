@@ -10,7 +10,7 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, Defaults
 
-from bot.config import Settings
+from bot.config import Settings, WebhookSettings
 from bot.delivery.limiter import PacerRateLimiter
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
@@ -19,16 +19,21 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-# Long enough that a slow answer is not taken for a failure and sent twice (SPEC §4).
-READ_TIMEOUT = 30.0
 SERVICES = "services"
+# Sends leave on evenly spaced slots, but arrive with a few milliseconds of jitter, and a
+# second of arrivals could then hold RATE_LIMIT + 1: pace a little below the limit.
+PACING_HEADROOM = 0.95
+# setWebhook may answer 429 when several instances start together; PTB waits and retries.
+WEBHOOK_BOOTSTRAP_RETRIES = 5
 
 
 def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling`: nothing is contacted until it starts."""
     from bot.handlers import register_handlers
 
-    pacer = Pacer(rate=settings.rate_limit)
+    pacer = Pacer(rate=settings.rate_limit * PACING_HEADROOM)
+    # TELEGRAM_READ_TIMEOUT, SPEC §4: long, so a slow answer is rarely taken for a lost one.
+    timeout = settings.telegram_read_timeout
     builder = (
         Application.builder()
         .token(settings.require_bot_token())
@@ -36,11 +41,11 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         .base_file_url(settings.telegram_file_url)
         # Sends overlap (the rate, not the round trip, is the limit), so the pool is wide.
         .connection_pool_size(max(16, int(settings.rate_limit * 2)))
-        .read_timeout(READ_TIMEOUT)
-        .write_timeout(READ_TIMEOUT)
-        .media_write_timeout(READ_TIMEOUT)
+        .read_timeout(timeout)
+        .write_timeout(timeout)
+        .media_write_timeout(timeout)
         .connect_timeout(10.0)
-        .pool_timeout(READ_TIMEOUT)
+        .pool_timeout(timeout)
         .rate_limiter(PacerRateLimiter(pacer))
         .defaults(
             Defaults(
@@ -101,6 +106,8 @@ async def _stop(application: Application) -> None:  # type: ignore[type-arg]
 
 async def _scan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.bot_data[SERVICES]
+    if not services.sender.is_leader:
+        return  # with several instances, the sending one scans (README: Production)
     try:
         report = await services.scan()
     except Exception:  # a scan must never kill the schedule
@@ -112,9 +119,28 @@ async def _scan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.bot_data[SERVICES]
+    if not services.sender.is_leader:
+        return  # one instance publishes; the others' runs would queue nothing new anyway
     published = publish_pending(services)
     log.info("publish run issues=%s", ",".join(published) or "none")
 
 
 def run_polling(application: Application) -> None:  # type: ignore[type-arg]
     application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+def run_webhook(application: Application, webhook: WebhookSettings) -> None:  # type: ignore[type-arg]
+    """Serve updates over HTTP; PTB's server answers 403 to a request without the secret."""
+    log.info(
+        "webhook server listen=%s port=%d path=/%s", webhook.listen, webhook.port, webhook.url_path
+    )
+    application.run_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=webhook.url_path,
+        webhook_url=webhook.url,
+        secret_token=webhook.secret,
+        allowed_updates=Update.ALL_TYPES,
+        drop_pending_updates=False,
+        bootstrap_retries=WEBHOOK_BOOTSTRAP_RETRIES,
+    )

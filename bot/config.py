@@ -7,6 +7,7 @@ and tests build settings from a plain dict.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,10 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Long enough that a slow answer is not taken for a failure (SPEC §4: at least 20 s).
+DEFAULT_READ_TIMEOUT = 30.0
+# Telegram's rule for setWebhook's secret_token.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 T = TypeVar("T")
 
@@ -40,6 +45,13 @@ class Settings:
     rate_limit: float = 30.0  # messages per second, over all chats
     publish_cron: str | None = None  # None: broadcast new issues at once
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    # Seconds to wait for Telegram's answer; a send that times out is "uncertain", not resent.
+    telegram_read_timeout: float = DEFAULT_READ_TIMEOUT
+    # Webhook mode (`python -m bot webhook`) only:
+    webhook_url: str | None = None  # the public URL Telegram posts updates to
+    webhook_listen: str = "0.0.0.0"  # the address the webhook server binds
+    port: int = 8080  # its port (PaaS platforms set PORT)
+    webhook_secret: str | None = field(default=None, repr=False)
 
     @property
     def telegram_file_url(self) -> str:
@@ -55,6 +67,24 @@ class Settings:
             raise ConfigError("BOT_TOKEN is not set; set it in the environment or in .env")
         return self.bot_token
 
+    def require_webhook(self) -> WebhookSettings:
+        """The webhook set-up, or a ConfigError naming what is missing (only `webhook` needs it)."""
+        if not self.webhook_url:
+            raise ConfigError(
+                "WEBHOOK_URL is not set; set it to the public https URL Telegram should post to"
+            )
+        if not self.webhook_secret:
+            raise ConfigError(
+                "WEBHOOK_SECRET is not set; set it to 1-256 characters of A-Z a-z 0-9 _ -"
+            )
+        return WebhookSettings(
+            url=self.webhook_url,
+            url_path=urlsplit(self.webhook_url).path.strip("/"),
+            listen=self.webhook_listen,
+            port=self.port,
+            secret=self.webhook_secret,
+        )
+
     def publish_trigger(self) -> CronTrigger | None:
         """APScheduler trigger for PUBLISH_CRON in TIMEZONE, or None to publish at once."""
         if self.publish_cron is None:
@@ -63,6 +93,15 @@ class Settings:
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    url: str  # given to setWebhook
+    url_path: str  # the path the local server answers on: WEBHOOK_URL's path
+    listen: str
+    port: int
+    secret: str = field(repr=False)
 
 
 def load_settings(
@@ -94,6 +133,13 @@ def load_settings(
         rate_limit=parse("RATE_LIMIT", _positive_number, Settings.rate_limit),
         publish_cron=get("PUBLISH_CRON"),
         timezone=_zone("TIMEZONE", get("TIMEZONE") or DEFAULT_TIMEZONE),
+        telegram_read_timeout=parse(
+            "TELEGRAM_READ_TIMEOUT", _positive_number, DEFAULT_READ_TIMEOUT
+        ),
+        webhook_url=parse("WEBHOOK_URL", _webhook_url, None),
+        webhook_listen=get("WEBHOOK_LISTEN") or Settings.webhook_listen,
+        port=parse("PORT", _port, Settings.port),
+        webhook_secret=parse("WEBHOOK_SECRET", _secret_token, None),
     )
     _check_cron(settings)
     return settings
@@ -122,6 +168,19 @@ def _positive_number(name: str, raw: str) -> float:
     return value
 
 
+def _port(name: str, raw: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{name} must be a TCP port number (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def _secret_token(name: str, raw: str) -> str:
+    if not _SECRET_TOKEN.fullmatch(raw):
+        # Never echo a secret, not even a malformed one.
+        raise ConfigError(f"{name} must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
+    return raw
+
+
 def _id_list(name: str, raw: str) -> frozenset[int]:
     ids: set[int] = set()
     for part in raw.split(","):
@@ -143,6 +202,13 @@ def _http_url(name: str, raw: str) -> str:
         raise ConfigError(
             f"{name} must be an http(s) URL like {DEFAULT_TELEGRAM_API_URL}, got {raw!r}"
         )
+    return raw
+
+
+def _webhook_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an https URL like https://bot.example.com/telegram")
     return raw
 
 
