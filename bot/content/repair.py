@@ -2,8 +2,8 @@
 
 Per line, ftfy (restricted to encoding fixes, so clean text is never touched) goes first and
 is kept where it leaves no mojibake behind. Otherwise bytes were lost: the line's mojibake is
-rebuilt byte by byte, each damaged character gets its candidates, and a Chinese word model
-chooses among them in the context of the whole line.
+rebuilt byte by byte, each damaged character gets its candidates, and Chinese word,
+character and word-class models choose among them in the context of the whole line.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bot.content.lattice import best_reading
 from bot.content.mojibake import Piece, has_mojibake, lost_bytes, pieces
 from bot.content.zh_bigram import load_bigram
 from bot.content.zh_model import WordModel, load_model
+from bot.content.zh_pos import load_pos
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def _choose(found: list[Piece]) -> str:
         else:
             # Plain text one character at a time, so words can span it and a guess.
             positions.extend((char,) for char in piece.text)
-    return "".join(best_reading(pair_brackets(positions), words, load_bigram()))
+    return "".join(best_reading(pair_brackets(positions), words, load_bigram(), load_pos()))
 
 
 def _likeliest(options: tuple[str, ...], words: WordModel) -> tuple[str, ...]:
