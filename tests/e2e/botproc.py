@@ -1,4 +1,4 @@
-"""The real bot as a child process (`python -m bot run`), pointed at fakegram."""
+"""The real bot as a child process (`python -m bot run`, or `webhook`), pointed at fakegram."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def bot_environment(fakegram_api_url: str, workdir: Path, **overrides: str) -> d
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("BOT_", "TELEGRAM_", "DATABASE_", "ISSUES_", "ADMIN_", "SCAN_"))
+        if not key.startswith(
+            ("BOT_", "TELEGRAM_", "DATABASE_", "ISSUES_", "ADMIN_", "SCAN_", "WEBHOOK_", "PORT")
+        )
     }
     env.update(
         BOT_TOKEN="123456:TEST-token",
@@ -43,13 +45,16 @@ def bot_environment(fakegram_api_url: str, workdir: Path, **overrides: str) -> d
 class BotProcess:
     """Start, stop, kill and restart the bot; its log goes to a file the test can read."""
 
-    def __init__(self, env: Mapping[str, str], workdir: Path) -> None:
+    def __init__(
+        self, env: Mapping[str, str], workdir: Path, *, command: str = "run", name: str = "bot"
+    ) -> None:
         self.env = dict(env)
+        self.command = command  # "run" polls; "webhook" serves PORT
         self.workdir = workdir
         self.issues_dir = Path(self.env["ISSUES_DIR"])
         self.database_url = self.env["DATABASE_URL"]
         self.admin_id = int(self.env["ADMIN_IDS"].split(",")[0])
-        self.log_path = workdir / "bot.log"
+        self.log_path = workdir / f"{name}.log"  # several instances may share a workdir
         self._process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
@@ -58,7 +63,7 @@ class BotProcess:
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
+                [sys.executable, "-m", "bot", self.command],
                 cwd=self.workdir,
                 env={**self.env, "PYTHONPATH": str(REPO)},
                 stdout=log,

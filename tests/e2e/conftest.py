@@ -13,6 +13,7 @@ One server per distinct set of options runs for the whole session; every test ge
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import telegram
 
 from tests.e2e.botproc import REPO, BotProcess, bot_environment
 from tests.e2e.harness import Fakegram, FakegramServer, fakegram_script
+from tests.storage.postgres import POSTGRES_ENV, fresh_schema
 
 
 class FakegramFactory:
@@ -88,15 +90,25 @@ def bot_factory(fakegram: Fakegram, bot_workdir: Path) -> Iterator[Callable[...,
     """Make (not start) bot processes against `fakegram`; overrides set environment variables."""
     made: list[BotProcess] = []
 
-    def make(**overrides: str) -> BotProcess:
+    def make(command: str = "run", name: str = "bot", **overrides: str) -> BotProcess:
         env = bot_environment(fakegram.bot_api_url, bot_workdir, **overrides)
-        process = BotProcess(env, bot_workdir)
+        process = BotProcess(env, bot_workdir, command=command, name=name)
         made.append(process)
         return process
 
     yield make
     for process in made:
         process.kill()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema on TEST_POSTGRES_URL's database for the bot under test (else skip)."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set; PostgreSQL end-to-end tests skipped")
+    with fresh_schema(base) as url:
+        yield url
 
 
 @pytest.fixture

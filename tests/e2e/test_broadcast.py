@@ -78,7 +78,7 @@ async def _wait_for_delivered(fakegram: Fakegram, count: int, seconds: float = 6
     while (await fakegram.stats())["total_delivered"] < count:
         if time.monotonic() > deadline:
             raise AssertionError(f"fewer than {count} messages delivered within {seconds} s")
-        await asyncio.sleep(0.05)  # polling interval
+        await asyncio.sleep(0.2)  # polling interval (fakegram computes stats on each call)
 
 
 def _received(messages: list[SentMessage]) -> dict[int, list[str]]:
