@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from html import escape
 
-from bot.content.render import link_html, render_blocks, text_html
+from bot.content.render import link_html, render_blocks, render_tokens, text_html
 from bot.content.split import CAPTION_LIMIT, TEXT_LIMIT, pack_blocks, split_html
 from bot.content.types import Image, Issue, Item, Link, MessageKind, OutgoingMessage
 
@@ -45,7 +45,11 @@ def header_messages(issue: Issue) -> list[OutgoingMessage]:
 
 def item_messages(item: Item) -> list[OutgoingMessage]:
     title = title_html(item)
-    body = render_blocks(item.body, seen_urls={item.url} if item.url else set())
+    seen = {item.url} if item.url else set()
+    if item.tokens:
+        body = render_tokens(item.tokens, seen_urls=seen)
+    else:
+        body = render_blocks(item.body, seen_urls=seen)
     if not item.images:
         return _text_messages([title, *body], item_number=item.number)
 

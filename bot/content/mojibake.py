@@ -10,6 +10,7 @@ are the lost-byte values put into the missing places, keeping what decodes to a 
 from __future__ import annotations
 
 import itertools
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,13 @@ def _byte_of_char() -> dict[str, int]:
 
 
 _BYTE_OF_CHAR = _byte_of_char()
+# Mojibake always shows a UTF-8 lead byte (0xC2-0xF4) as a character; ftfy also rewrites C1
+# controls. Text with neither is left exactly as it is, so it need not be walked at all.
+_LEAD_OR_C1 = re.compile(
+    "["
+    + "".join(re.escape(char) for char, byte in _BYTE_OF_CHAR.items() if byte >= 0xC0)
+    + "\u0080-\u009f]"
+)
 _UNSHOWN = {
     page: frozenset(b for b in range(0x80, 0x100) if not bytes([b]).decode(page, errors="ignore"))
     for page in ("cp1252", "cp1254")
@@ -62,6 +70,11 @@ class _Sequence:
     @property
     def missing(self) -> int:
         return self.size - len(self.data) if self.size else 0
+
+
+def may_hold_mojibake(text: str) -> bool:
+    """False when `text` certainly holds no mojibake (a fast test: one regex search)."""
+    return _LEAD_OR_C1.search(text) is not None
 
 
 def lost_bytes(text: str) -> frozenset[int]:

@@ -126,6 +126,7 @@ def _item(section: _Section, lines: list[str], next_start: int | None) -> Item:
         body_text=plain_text(section.body),
         images=tuple(images_in(section.body)),
         links=tuple(_unique_links(_links_in(section.body))),
+        tokens=tuple(section.body),
     )
 
 

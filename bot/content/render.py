@@ -227,8 +227,12 @@ def render_blocks(markdown_source: str, *, seen_urls: set[str] | None = None) ->
     `seen_urls` holds links already shown (the item's title link); a link shown once is not
     repeated, and a paragraph that is only a repeated link disappears with its label.
     """
+    return render_tokens(markdown().parse(markdown_source), seen_urls=seen_urls)
+
+
+def render_tokens(tokens: Sequence[Token], *, seen_urls: set[str] | None = None) -> list[str]:
+    """`render_blocks` for tokens already parsed (an item's, from parsing the whole issue)."""
     seen = set() if seen_urls is None else seen_urls
-    tokens = markdown().parse(markdown_source)
     tokens = _collapse_tables(tokens)
     tokens = _drop_repeated_link_paragraphs(tokens, seen)
     env = {"telegram": _State(seen_urls=seen)}

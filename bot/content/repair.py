@@ -15,7 +15,7 @@ import ftfy
 
 from bot.content.brackets import pair_brackets
 from bot.content.lattice import best_reading
-from bot.content.mojibake import Piece, has_mojibake, lost_bytes, pieces
+from bot.content.mojibake import Piece, has_mojibake, lost_bytes, may_hold_mojibake, pieces
 from bot.content.zh_bigram import load_bigram
 from bot.content.zh_model import WordModel, load_model
 from bot.content.zh_pos import load_pos
@@ -64,6 +64,8 @@ def repair_text(text: str) -> str:
 
 def repair(text: str) -> Repair:
     """Repair `text` line by line; see the module docstring for how."""
+    if not may_hold_mojibake(text):
+        return Repair(text)
     lost = lost_bytes(text)
     suspicious = has_mojibake(text)
     lines: list[str] = []

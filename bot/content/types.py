@@ -5,8 +5,9 @@ Nothing here knows about Telegram, the database or the file system.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class Item:
     body_text: str  # plain text of the body, for search and keyword matching
     images: tuple[Image, ...] = ()
     links: tuple[Link, ...] = ()  # every cleaned link of the body, once each, in order
+    # The body's markdown-it tokens from parsing the whole issue, so rendering need not parse
+    # it again; empty for an Item made by hand (rendering then parses `body`).
+    tokens: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
