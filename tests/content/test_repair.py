@@ -10,7 +10,7 @@ import pytest
 
 from bot.content.brackets import pair_brackets
 from bot.content.lattice import best_reading
-from bot.content.mojibake import candidates, lost_bytes
+from bot.content.mojibake import candidates, lost_bytes, may_hold_mojibake
 from bot.content.repair import repair, repair_text
 from bot.content.zh_bigram import count_corpus
 from bot.content.zh_model import build_model, parse_cbpack, parse_jieba
@@ -212,3 +212,20 @@ def test_best_reading_follows_word_classes(monkeypatch: pytest.MonkeyPatch) -> N
     assert best_reading(positions, words, bigram, classes)[2] == "不"
     monkeypatch.setattr("bot.content.lattice.CLASS_WEIGHT", 1.2)
     assert best_reading(positions, words, bigram, classes)[2] == "与"
+
+
+@pytest.mark.parametrize(
+    ("text", "suspect"),
+    [
+        ("纯中文，全角标点（括号）“引号”— 与 · 符号", False),
+        ("https://example.com/?a=1&b=2", False),
+        ("Café", True),  # é is a UTF-8 lead byte shown through a code page
+        ("1×1 体素", True),
+        ("å¯¼è¯»", True),
+        ("control \x85 char", True),  # ftfy rewrites C1 controls
+    ],
+)
+def test_only_text_that_may_hold_mojibake_is_walked(text: str, suspect: bool) -> None:
+    assert may_hold_mojibake(text) is suspect
+    if not suspect:
+        assert repair(text).text == text
