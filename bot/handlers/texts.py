@@ -67,6 +67,7 @@ class Texts:
     next: str
     admin_only: str
     stats: str
+    stats_reasons: str
     reload_done: str
     reload_failed: str
     push_usage: str
@@ -149,8 +150,10 @@ EN = Texts(
         "Chats: {chats} ({active_chats} active)\n"
         "Subscribers: {subscribers}\n"
         "Issues: {issues}\n"
-        "Deliveries: {sent} sent, {pending} pending, {failed} failed, {dropped} dropped"
+        "Deliveries: {sent} sent, {pending} pending, {failed} failed, {dropped} dropped, "
+        "{uncertain} uncertain (timed out, probably delivered, not resent)"
     ),
+    stats_reasons="<b>Why deliveries failed</b>",
     reload_done="<b>Scan finished</b>\n{summary}",
     reload_failed="❌ Scan failed: {reason}",
     push_usage="Which issue? For example <code>/push {example}</code>.",
@@ -231,8 +234,10 @@ ZH = Texts(
         "聊天：{chats}（活跃 {active_chats}）\n"
         "订阅者：{subscribers}\n"
         "期数：{issues}\n"
-        "投递：已发送 {sent}，待发送 {pending}，失败 {failed}，已放弃 {dropped}"
+        "投递：已发送 {sent}，待发送 {pending}，失败 {failed}，已放弃 {dropped}，"
+        "不确定 {uncertain}（超时，多半已送达，不重发）"
     ),
+    stats_reasons="<b>失败原因</b>",
     reload_done="<b>扫描完成</b>\n{summary}",
     reload_failed="❌ 扫描失败：{reason}",
     push_usage="要推送哪一期？例如 <code>/push {example}</code>。",

@@ -140,7 +140,7 @@ def search_text(
 
 
 def stats_text(t: Texts, s: Stats) -> str:
-    return t.stats.format(
+    text = t.stats.format(
         chats=s.chats,
         active_chats=s.active_chats,
         subscribers=s.subscribers,
@@ -149,7 +149,12 @@ def stats_text(t: Texts, s: Stats) -> str:
         pending=s.deliveries_pending,
         failed=s.deliveries_failed,
         dropped=s.deliveries_dropped,
+        uncertain=s.deliveries_uncertain,
     )
+    if not s.failure_reasons:
+        return text
+    reasons = "\n".join(f"• {html.escape(reason)}: {n}" for reason, n in s.failure_reasons)
+    return f"{text}\n\n{t.stats_reasons}\n{reasons}"
 
 
 def command_argument(text: str) -> str:

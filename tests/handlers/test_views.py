@@ -149,8 +149,11 @@ def test_stats_text(t: Texts) -> None:
         deliveries_pending=2,
         deliveries_failed=1,
         deliveries_dropped=5,
+        deliveries_uncertain=7,
+        failure_reasons=(("Bad Request: <odd> & reason", 1),),
     )
     text = views.stats_text(t, counts)
     assert_telegram_html(text)
-    for number in ("10", "9", "8", "4", "300", "2", "1", "5"):
+    for number in ("10", "9", "8", "4", "300", "2", "1", "5", "7"):
         assert number in text
+    assert "• Bad Request: &lt;odd&gt; &amp; reason: 1" in text
