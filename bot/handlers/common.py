@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import timedelta
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from bot import storage
@@ -61,24 +58,12 @@ async def reply(
 ) -> Message | None:
     """Answer in the update's chat (quoting the command in groups, where several people talk).
 
-    Replies bypass the paced outbox, so one may meet a 429 while an issue is being delivered
-    to the same chat; it is sent again once, after the wait Telegram asks for.
+    Replies take their slot from the same pacer as broadcasts (PacerRateLimiter), so they do
+    not meet Telegram's flood limits; any other error goes to the error handler.
     """
     message = update.effective_message
     if message is None:
         return None
     in_group = message.chat.type != ChatType.PRIVATE
     quote = message.build_reply_arguments(allow_sending_without_reply=True) if in_group else False
-    for attempt in (1, 2):
-        try:
-            return await message.reply_text(text, reply_markup=reply_markup, do_quote=quote)
-        except RetryAfter as error:
-            if attempt == 2:
-                raise
-            await asyncio.sleep(seconds(error.retry_after))
-    return None  # not reached: the loop returns or raises
-
-
-def seconds(value: int | float | timedelta) -> float:
-    """RetryAfter.retry_after is a number or a timedelta, depending on PTB's settings."""
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+    return await message.reply_text(text, reply_markup=reply_markup, do_quote=quote)
