@@ -140,8 +140,10 @@ class Delivery(SQLModel, table=True):
         sa.UniqueConstraint(
             "chat_id", "issue_id", "message_index", name="uq_deliveries_chat_issue_message"
         ),
-        # the sender's query: pending rows by chat, in order
+        # the sender's query: pending rows by chat, in order (which row is a chat's head)
         sa.Index("ix_deliveries_status_chat", "status", "chat_id", "issue_id", "message_index"),
+        # ...and pending rows in claim order, so a claim stops after its batch of heads
+        sa.Index("ix_deliveries_pending_order", "status", "issue_id", "message_index", "chat_id"),
         # A notice row has no issue: its own key keeps it once per chat.
         sa.Index(
             "uq_deliveries_chat_notice",

@@ -6,15 +6,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.storage.models import Delivery, DeliveryStatus, utcnow
 
 DEFAULT_LEASE = timedelta(seconds=60)
-# Rows per INSERT: 9 parameters each stays under SQLite's historic 999-parameter limit.
-_CHUNK = 100
+# Parameter sets per executemany call: bounds the memory of one call, nothing else.
+_CHUNK = 5000
+# Ids per `IN (...)`: well under SQLite's 32,766 parameters.
+_ID_CHUNK = 1000
 _UNIQUE_KEY = ["chat_id", "issue_id", "message_index"]
 _NOTICE_KEY = ["chat_id", "notice_id"]
 _NOTICE_ROWS = col(Delivery.notice_id).is_not(None)
@@ -48,33 +51,67 @@ def enqueue_deliveries(
         for chat_id, indices in targets.items()
         for index in sorted(set(indices))
     ]
+    return _insert_many(session, rows)
+
+
+def _insert_many(
+    session: Session, rows: list[dict[str, Any]], *, key: list[str] = _UNIQUE_KEY, where: Any = None
+) -> int:
+    """Insert `rows`, skipping those whose `key` exists; returns how many were new.
+
+    No RETURNING and no multi-row VALUES compiled afresh per chunk (11.5 s for 40,000 rows):
+    SQLite steps one prepared statement over all rows (executemany), PostgreSQL inserts from
+    `unnest` of arrays, one statement per chunk. Either way 40,000 rows take well under 1 s.
+    """
+    if not rows:
+        return 0
+    connection = session.connection()
     inserted = 0
     for start in range(0, len(rows), _CHUNK):
-        statement = _insert_ignoring_duplicates(session, rows[start : start + _CHUNK])
-        # Count RETURNING rows: rowcount of an upsert is -1 on some driver versions.
-        inserted += len(session.exec(statement.returning(col(Delivery.id))).all())
+        chunk = rows[start : start + _CHUNK]
+        if connection.dialect.name == "postgresql":
+            result = connection.execute(_unnest_insert(key), _as_arrays(chunk))
+        else:
+            statement = _insert_ignoring_duplicates(session, key=key, where=where)
+            result = connection.execute(statement, chunk)
+        # sqlite3 sums the rows each parameter set inserted (0 for a conflict).
+        inserted += max(0, int(result.rowcount))
     return inserted
 
 
-def _insert_ignoring_duplicates(
-    session: Session,
-    rows: list[dict[str, Any]],
-    *,
-    key: list[str] = _UNIQUE_KEY,
-    where: Any = None,
-) -> Any:
+_COLUMNS = ("chat_id", "issue_id", "notice_id", "message_index", "item_number")
+_ARRAY_TYPES = ("BIGINT[]", "VARCHAR[]", "INTEGER[]", "INTEGER[]", "INTEGER[]")
+
+
+def _unnest_insert(key: list[str]) -> Any:
+    arrays = ", ".join(f"CAST(:{c} AS {t})" for c, t in zip(_COLUMNS, _ARRAY_TYPES, strict=True))
+    target = (
+        "(chat_id, notice_id) WHERE notice_id IS NOT NULL"
+        if key == _NOTICE_KEY
+        else ("(chat_id, issue_id, message_index)")
+    )
+    return text(
+        f"INSERT INTO deliveries ({', '.join(_COLUMNS)}, status, attempts, created_at) "
+        f"SELECT *, :status, 0, :created_at FROM unnest({arrays}) "
+        f"ON CONFLICT {target} DO NOTHING"
+    )
+
+
+def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    arrays: dict[str, Any] = {c: [row.get(c) for row in rows] for c in _COLUMNS}
+    arrays["status"] = DeliveryStatus.PENDING.value
+    arrays["created_at"] = rows[0]["created_at"]
+    return arrays
+
+
+def _insert_ignoring_duplicates(session: Session, *, key: list[str], where: Any) -> Any:
     dialect = session.get_bind().dialect.name
+    table: Any = Delivery.__table__  # Core, not ORM bulk insert: plain executemany
     if dialect == "sqlite":
-        return (
-            sqlite.insert(Delivery)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=key, index_where=where)
-        )
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=key, index_where=where)
     if dialect == "postgresql":
-        return (
-            postgresql.insert(Delivery)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=key, index_where=where)
+        return postgresql.insert(table).on_conflict_do_nothing(
+            index_elements=key, index_where=where
         )
     raise NotImplementedError(f"the outbox supports SQLite and PostgreSQL, not {dialect}")
 
@@ -86,61 +123,105 @@ def claim_pending(
     lease: timedelta = DEFAULT_LEASE,
     now: datetime | None = None,
 ) -> list[Delivery]:
-    """Claim the next message of up to `limit` chats, interleaved: oldest issue, first message.
+    """Claim the next message of up to `limit` chats, interleaved: notices, then the oldest
+    issue's first messages across chats.
 
-    Only each chat's first pending message is eligible, so a chat's messages go out in order
-    and one slow chat never holds back the others. A claimed row is leased: it is not handed
-    out again for `lease` unless marked first, so a sender that dies mid-send leaves its rows
-    to be claimed again after the lease. `attempts` counts claims.
+    Only each chat's head (its first pending message: notices, then oldest issue, lowest index)
+    is eligible, so a chat's messages go out in order and one slow chat never holds back the
+    others. A claimed row is leased: it is not handed out again for `lease` unless marked
+    first, so a sender that dies mid-send leaves its rows to be claimed again after the lease.
+    While a chat's head is leased or waiting for a retry, nothing else of that chat is.
+    `attempts` counts claims.
+
+    Cost: pending rows are walked in claim order along ix_deliveries_pending_order and each
+    candidate is checked for being its chat's head along ix_deliveries_status_chat, so a claim
+    reads about `limit` plus the leased rows, not every pending row.
     """
     now = now or utcnow()
-    # Notices (no issue) sort first: an admin's announcement overtakes a long broadcast.
-    issue_order = func.coalesce(col(Delivery.issue_id), "")
-    ranked = (
-        select(
-            col(Delivery.id).label("id"),
-            col(Delivery.chat_id).label("chat_id"),
-            issue_order.label("issue_order"),
-            col(Delivery.message_index).label("message_index"),
-            col(Delivery.not_before).label("not_before"),
-            func.row_number()
-            .over(
-                partition_by=col(Delivery.chat_id),
-                order_by=(issue_order, col(Delivery.notice_id), col(Delivery.message_index)),
-            )
-            .label("position"),
-        )
-        .where(col(Delivery.status) == DeliveryStatus.PENDING.value)
-        .subquery()
-    )
-    heads = (
-        select(ranked.c.id)
-        .where(
-            ranked.c.position == 1,
-            or_(ranked.c.not_before.is_(None), ranked.c.not_before <= now),
-        )
-        .order_by(ranked.c.issue_order, ranked.c.message_index, ranked.c.chat_id)
-        .limit(limit)
-    )
-    claimed = list(
-        session.exec(
+    if session.get_bind().dialect.name == "postgresql":
+        _plan_claims_by_index(session)
+    claimed: list[Delivery] = []
+    # Notices (no issue) first: an admin's announcement overtakes a long broadcast.
+    for is_notice in (True, False):
+        if len(claimed) >= limit:
+            break
+        issue_id = col(Delivery.issue_id)
+        kind = issue_id.is_(None) if is_notice else issue_id.is_not(None)
+        claimed += session.exec(
             select(Delivery)
-            .where(col(Delivery.id).in_(heads))
-            .order_by(issue_order, col(Delivery.message_index), col(Delivery.chat_id))
+            .where(
+                col(Delivery.status) == DeliveryStatus.PENDING.value,
+                kind,
+                or_(col(Delivery.not_before).is_(None), col(Delivery.not_before) <= now),
+                col(Delivery.id) == _HEAD_OF_CHAT,
+            )
+            # Index order (message_index is 0 for every notice; their order per chat is the
+            # head check's business), so the scan stops after `limit` heads.
+            .order_by(col(Delivery.issue_id), col(Delivery.message_index), col(Delivery.chat_id))
+            .limit(limit - len(claimed))
             # PostgreSQL: concurrent claimers skip each other's rows instead of waiting.
             .with_for_update(skip_locked=True)
+        ).all()
+    if claimed:
+        # One UPDATE for the batch, not one per row from the ORM's flush; the ORM applies
+        # the same values to the loaded objects (synchronize_session "evaluate").
+        session.exec(
+            update(Delivery)
+            .where(col(Delivery.id).in_([d.id for d in claimed]))
+            .values(not_before=now + lease, attempts=col(Delivery.attempts) + 1)
+            .execution_options(synchronize_session="evaluate")
         )
-    )
-    for delivery in claimed:
-        delivery.not_before = now + lease
-        delivery.attempts += 1
-        session.add(delivery)
-    session.flush()
     return claimed
+
+
+def _plan_claims_by_index(session: Session) -> None:
+    """Walk the claim-order index on PostgreSQL, whatever the statistics say (this transaction
+    only). Right after a broadcast is enqueued the table's statistics still describe it
+    nearly empty, and the planner then sorts every pending row (and runs the head check on
+    each: 170 ms at 40,000 rows, against 2 ms along the index); and the head check's cost
+    estimate is high enough to trigger JIT compilation, which alone takes ~190 ms."""
+    for setting in ("jit", "enable_sort", "enable_bitmapscan"):
+        session.exec(text(f"SET LOCAL {setting} = off"))
+
+
+def _head_of_chat() -> Any:
+    """The id of the outer row's chat's first pending delivery (a correlated subquery)."""
+    head = aliased(Delivery, name="head")
+    return (
+        select(head.id)
+        .where(
+            col(head.status) == DeliveryStatus.PENDING.value,
+            col(head.chat_id) == col(Delivery.chat_id),
+        )
+        .order_by(func.coalesce(head.issue_id, ""), head.notice_id, head.message_index)
+        .limit(1)
+        .correlate(Delivery)
+        .scalar_subquery()
+    )
+
+
+_HEAD_OF_CHAT = _head_of_chat()
 
 
 def mark_sent(session: Session, delivery_id: int, *, now: datetime | None = None) -> None:
     _set(session, delivery_id, status=DeliveryStatus.SENT, sent_at=now or utcnow(), not_before=None)
+
+
+def mark_sent_many(
+    session: Session, delivery_ids: Sequence[int], *, now: datetime | None = None
+) -> int:
+    """`mark_sent` for many rows in one UPDATE per chunk (the sender writes outcomes in
+    batches); returns how many rows changed. Unknown ids are skipped, not an error."""
+    changed = 0
+    for start in range(0, len(delivery_ids), _ID_CHUNK):
+        result = session.exec(
+            update(Delivery)
+            .where(col(Delivery.id).in_(delivery_ids[start : start + _ID_CHUNK]))
+            .values(status=DeliveryStatus.SENT.value, sent_at=now or utcnow(), not_before=None)
+        )
+        changed += int(result.rowcount)
+    session.flush()
+    return changed
 
 
 def mark_failed(
@@ -215,13 +296,7 @@ def enqueue_notice(session: Session, notice_id: int, chat_ids: Iterable[int]) ->
         }
         for chat_id in sorted(set(chat_ids))
     ]
-    inserted = 0
-    for start in range(0, len(rows), _CHUNK):
-        statement = _insert_ignoring_duplicates(
-            session, rows[start : start + _CHUNK], key=_NOTICE_KEY, where=_NOTICE_ROWS
-        )
-        inserted += len(session.exec(statement.returning(col(Delivery.id))).all())
-    return inserted
+    return _insert_many(session, rows, key=_NOTICE_KEY, where=_NOTICE_ROWS)
 
 
 def requeue_deliveries(
