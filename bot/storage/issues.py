@@ -8,8 +8,9 @@ from enum import StrEnum
 from sqlalchemy import text
 from sqlmodel import Session, col, delete, select
 
-from bot.content.types import Issue
+from bot.content.types import Issue, Item
 from bot.storage.models import IssueRecord, ItemRecord, utcnow
+from bot.storage.search import search_grams
 from bot.storage.text import fold
 
 
@@ -55,20 +56,23 @@ def upsert_issue(
     record.item_count = len(issue.items)
     record.updated_at = now
     session.add(record)
-    session.add_all(
-        ItemRecord(
-            issue_id=issue.id,
-            number=item.number,
-            title=item.title,
-            url=item.url,
-            source=item.source,
-            body_text=item.body_text,
-            search_text=fold(f"{item.title}\n{item.body_text}"),
-        )
-        for item in issue.items
-    )
+    session.add_all(_item_record(issue.id, item) for item in issue.items)
     session.flush()
     return result
+
+
+def _item_record(issue_id: str, item: Item) -> ItemRecord:
+    search_text = fold(f"{item.title}\n{item.body_text}")
+    return ItemRecord(
+        issue_id=issue_id,
+        number=item.number,
+        title=item.title,
+        url=item.url,
+        source=item.source,
+        body_text=item.body_text,
+        search_text=search_text,
+        search_grams=search_grams(search_text),  # the search index's entries (triggers copy them)
+    )
 
 
 # Advisory lock class for issue upserts (see bot.storage.leader for the sender's).

@@ -90,6 +90,8 @@ class ItemRecord(SQLModel, table=True):
     # casefold(title + body_text), so LIKE matches case-insensitively on every backend
     # (SQLite's lower() only folds ASCII).
     search_text: str = Field(default="", sa_type=sa.Text)
+    # What the search index holds: bot.storage.search.search_grams(search_text).
+    search_grams: str = Field(default="", sa_type=sa.Text)
 
 
 class Chat(SQLModel, table=True):

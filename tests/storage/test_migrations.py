@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 from bot.storage import current_revision, head_revision, make_engine, migrate
 from bot.storage.migrate import alembic_config
+from bot.storage.search import include_in_schema_comparison
 
 TABLES = {"issues", "items", "chats", "subscriptions", "deliveries", "bad_files"}
 
@@ -29,7 +30,8 @@ def test_migrating_twice_changes_nothing(engine: Engine) -> None:
 
 def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": include_in_schema_comparison}
+        context = MigrationContext.configure(connection, opts=opts)
         assert compare_metadata(context, SQLModel.metadata) == []
 
 

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 
 from bot.storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from bot.storage.engine import make_engine
+from bot.storage.search import include_in_schema_comparison
 
 
 def run(connection: Connection) -> None:
@@ -21,6 +22,7 @@ def run(connection: Connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_in_schema_comparison,  # the search index has no model
     )
     with context.begin_transaction():
         context.run_migrations()
