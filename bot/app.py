@@ -13,7 +13,7 @@ from telegram.ext import Application, ContextTypes, Defaults
 from bot.config import Settings, WebhookSettings
 from bot.delivery.limiter import PacerRateLimiter
 from bot.delivery.pacing import Pacer
-from bot.delivery.sender import Sender
+from bot.delivery.sender import Sender, in_flight_limit
 from bot.ingest import publish_pending
 from bot.services import Services
 
@@ -23,6 +23,8 @@ SERVICES = "services"
 # Sends leave on evenly spaced slots, but arrive with a few milliseconds of jitter, and a
 # second of arrivals could then hold RATE_LIMIT + 1: pace a little below the limit.
 PACING_HEADROOM = 0.95
+REPLY_CONNECTIONS = 16  # HTTP connections beyond the sender's, for replies and other calls
+CONCURRENT_UPDATES = 64  # updates handled at once
 # setWebhook may answer 429 when several instances start together; PTB waits and retries.
 WEBHOOK_BOOTSTRAP_RETRIES = 5
 
@@ -39,14 +41,19 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         .token(settings.require_bot_token())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
-        # Sends overlap (the rate, not the round trip, is the limit), so the pool is wide.
-        .connection_pool_size(max(16, int(settings.rate_limit * 2)))
+        # The sender's sends in flight, plus room for replies and the rest. No wider: httpcore
+        # scans every connection and waiting request on each event, so a pool of hundreds
+        # costs more CPU than the sends themselves (BENCHMARKS.md, broadcast).
+        .connection_pool_size(in_flight_limit(pacer.rate) + REPLY_CONNECTIONS)
         .read_timeout(timeout)
         .write_timeout(timeout)
         .media_write_timeout(timeout)
         .connect_timeout(10.0)
         .pool_timeout(timeout)
         .rate_limiter(PacerRateLimiter(pacer))
+        # A reply waits for its pacer slot behind a broadcast's sends; one waiting reply must
+        # not hold up the next update. Safe: no handler awaits Telegram with a session open.
+        .concurrent_updates(CONCURRENT_UPDATES)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from functools import lru_cache
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot import storage
 from bot.content.messages import issue_messages
 from bot.content.parse import parse_issue
 from bot.content.types import MessageKind, OutgoingMessage
+from bot.storage.models import IssueRecord
+
+# Issues and notices a MessageBook remembers; a broadcast touches one or two at a time.
+BOOK_SIZE = 64
 
 
 @lru_cache(maxsize=64)
@@ -82,3 +86,74 @@ def message_for(session: Session, delivery: storage.Delivery) -> OutgoingMessage
     messages = issue_messages_of(session, delivery.issue_id)
     index = delivery.message_index
     return messages[index] if index < len(messages) else None
+
+
+class MessageBook:
+    """What each claimed delivery sends, kept in memory per issue and per notice.
+
+    The sender asks for a whole claimed batch at once: one small query for the batch's issue
+    hashes (an issue file may change mid-broadcast) and the issue text only when its hash is
+    new, instead of loading a 20 KB issue row per message.
+    """
+
+    def __init__(self) -> None:
+        self._issues: dict[str, tuple[str, tuple[OutgoingMessage, ...]]] = {}
+        self._notices: dict[int, str | None] = {}
+
+    def messages(
+        self, session: Session, deliveries: Sequence[storage.Delivery]
+    ) -> list[OutgoingMessage | None]:
+        """The message of each delivery; None where it no longer exists (see message_for)."""
+        self._load_issues(session, {d.issue_id for d in deliveries if d.notice_id is None})
+        self._load_notices(session, {d.notice_id for d in deliveries} - {None})
+        return [self._message(d) for d in deliveries]
+
+    def _load_issues(self, session: Session, issue_ids: set[str | None]) -> None:
+        wanted = {i for i in issue_ids if i is not None}
+        if not wanted:
+            return
+        hashes = dict(
+            session.exec(
+                select(IssueRecord.id, IssueRecord.content_hash).where(
+                    col(IssueRecord.id).in_(wanted)
+                )
+            ).all()
+        )
+        if len(self._issues) + len(wanted) > BOOK_SIZE:
+            self._issues.clear()
+        for issue_id in wanted:
+            content_hash = hashes.get(issue_id)
+            known = self._issues.get(issue_id)
+            if content_hash is None:
+                self._issues.pop(issue_id, None)
+            elif known is None or known[0] != content_hash:
+                record = session.get(IssueRecord, issue_id)
+                if record is not None:
+                    messages = messages_of_text(record.raw_text)
+                    self._issues[issue_id] = (record.content_hash, messages)
+
+    def _load_notices(self, session: Session, notice_ids: set[int | None]) -> None:
+        missing = {i for i in notice_ids if i is not None and i not in self._notices}
+        if not missing:
+            return
+        if len(self._notices) + len(missing) > BOOK_SIZE:
+            self._notices.clear()
+        found = dict(
+            session.exec(
+                select(storage.Notice.id, storage.Notice.text).where(
+                    col(storage.Notice.id).in_(missing)
+                )
+            ).all()
+        )
+        for notice_id in missing:
+            self._notices[notice_id] = found.get(notice_id)  # notices never change
+
+    def _message(self, delivery: storage.Delivery) -> OutgoingMessage | None:
+        if delivery.notice_id is not None:
+            text = self._notices.get(delivery.notice_id)
+            return None if text is None else OutgoingMessage(kind=MessageKind.TEXT, text=text)
+        known = self._issues.get(delivery.issue_id or "")
+        if known is None:
+            return None
+        messages = known[1]
+        return messages[delivery.message_index] if delivery.message_index < len(messages) else None

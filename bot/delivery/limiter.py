@@ -5,8 +5,10 @@ never push a broadcast over Telegram's limits (nor the other way round)."""
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -36,6 +38,11 @@ SEND_METHODS = frozenset(
 class PacerRateLimiter(BaseRateLimiter[None]):
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
+        # When the loop was busy, every send whose slot passed meanwhile wakes at once; the
+        # last second of actual sends is kept so that such a catch-up never puts more than
+        # the rate into any one second.
+        self._window = math.ceil(pacer.rate)
+        self._recent: deque[float] = deque(maxlen=self._window)
 
     async def initialize(self) -> None:
         pass
@@ -55,7 +62,17 @@ class PacerRateLimiter(BaseRateLimiter[None]):
         if endpoint in SEND_METHODS and "chat_id" in data:
             at = self.pacer.reserve(chat_key(data["chat_id"]), time.monotonic())
             await asyncio.sleep(max(0.0, at - time.monotonic()))
+            await self._within_window()
         return await callback(*args, **kwargs)
+
+    async def _within_window(self) -> None:
+        recent = self._recent
+        while True:  # the window's oldest send must be a second old (re-checked after a wait)
+            wait = recent[0] + 1.0 - time.monotonic() if len(recent) == self._window else 0.0
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        recent.append(time.monotonic())
 
 
 def chat_key(chat_id: object) -> int:

@@ -1,10 +1,17 @@
 """The delivery loop: drain the outbox, paced under Telegram's limits, losing nothing.
 
-Claim a batch of due deliveries (each chat's next message, interleaved across chats), send them
-in the order their chats become ready, and record each outcome. The bot's rate limiter
-(`PacerRateLimiter`) holds every request until its slot. Many sends are in flight at once (the
-rate, not the round trip, is the limit), but never two for one chat, so a chat's messages
-arrive in order.
+Claim a batch of due deliveries (each chat's next message, interleaved across chats; about a
+second of sending), send them in the order their chats become ready, and record the outcomes.
+The bot's rate limiter (`PacerRateLimiter`) holds every request until its slot. A few sends
+are in flight at once (the rate, not the round trip, is the limit: 300/s at ~20 ms needs
+~6-10), never two for one chat, so a chat's messages arrive in order. More in flight only
+costs CPU: httpcore matches requests to connections by scanning them all.
+
+Outcomes are written in batches every WRITE_EVERY seconds, one UPDATE for all the sends that
+succeeded. Until its outcome is written a delivery stays leased and "owned" by this process:
+a claim that hands it out again (its lease ran out while the process was starved) is ignored,
+so nothing is dispatched twice. Claims and outcome writes never overlap (`_db`), so a row
+settled and forgotten here is settled in every later claim's view.
 
 Several instances may share one PostgreSQL database: each runs a Sender, but only the one
 holding the sender lock (bot.storage.leader) claims and sends; the others stand by and take
@@ -17,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,7 +38,7 @@ from telegram.error import TelegramError
 
 from bot import storage
 from bot.content.types import OutgoingMessage
-from bot.delivery.broadcast import message_for
+from bot.delivery.broadcast import MessageBook
 from bot.delivery.pacing import Pacer
 from bot.delivery.send import (
     ChatGone,
@@ -45,6 +54,7 @@ from bot.delivery.send import (
 )
 from bot.storage.leader import SenderLock
 from bot.storage.models import Delivery, utcnow
+from bot.storage.outbox import mark_sent_many
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +68,29 @@ HEARTBEAT = 1.0  # seconds between the sender's checks that it still holds the l
 # A new sender waits this long before its first send, so that its first second and the dead
 # sender's last one never add up to more than RATE_LIMIT.
 TAKEOVER_QUIET = 1.0
-# At least this long between claims: a claim ranks every pending row, so one claim per
-# finished send (each one wakes the loop) would cost more than the sends themselves.
-CLAIM_GAP = 0.05
+CLAIM_SECONDS = 1.0  # a claim takes this much sending; more would only sit leased
+CLAIM_GAP = 0.05  # at least this long between claims
+WRITE_EVERY = 0.1  # seconds between outcome writes (each one UPDATE for the sent rows)
+IN_FLIGHT_SECONDS = 0.2  # sends in flight: this much of the rate, within the bounds below
+MIN_IN_FLIGHT, MAX_IN_FLIGHT = 8, 64
 FATAL_PAUSE = 60.0  # seconds without sends after a bad token or API URL
+
+
+def in_flight_limit(rate: float) -> int:
+    """How many sends may be under way at once at `rate` messages a second (the HTTP pool is
+    sized from it too, bot.app)."""
+    return min(MAX_IN_FLIGHT, max(MIN_IN_FLIGHT, math.ceil(rate * IN_FLIGHT_SECONDS)))
+
+
+@dataclass(frozen=True)
+class Release:
+    """Hand the delivery back unsent, claimable again from `not_before` (None: at once)."""
+
+    not_before: datetime | None
+
+
+# None: sent.
+Outcome = SendFailure | Release | None
 
 
 @dataclass
@@ -85,9 +114,15 @@ class Sender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
-        # A round claims about two seconds of work; more would only sit leased.
-        self._batch = max(10, int(pacer.rate * 2))
-        self._slots = asyncio.Semaphore(max(8, int(pacer.rate * 2)))
+        self._batch = max(10, math.ceil(pacer.rate * CLAIM_SECONDS))
+        self._slots = asyncio.Semaphore(in_flight_limit(pacer.rate))
+        self._book = MessageBook()
+        # Claimed here and not yet settled in the database: never dispatched a second time.
+        self._owned: set[int] = set()
+        self._outcomes: list[tuple[Delivery, Outcome]] = []
+        self._db = asyncio.Lock()  # claims and outcome writes, one at a time
+        self._outcome_ready = asyncio.Event()  # outcomes wait to be written
+        self._write_now = asyncio.Event()  # ...and should be written without delay
         self._progress = _Progress()
         self._last_claim = 0.0
 
@@ -133,8 +168,10 @@ class Sender:
         """Send while the lock holds; on losing it, stop claiming and finish what is under way."""
         self._leading = True
         self._pacer.pause(time.monotonic() + TAKEOVER_QUIET)
-        self._release_stale_leases()
+        await asyncio.to_thread(self._release_stale_leases)
         heartbeat = asyncio.create_task(self._heartbeat(), name="sender-heartbeat")
+        done_writing = asyncio.Event()
+        writer = asyncio.create_task(self._write_loop(done_writing), name="sender-writer")
         try:
             await self._deliver_loop()
         finally:
@@ -142,6 +179,10 @@ class Sender:
             self._leading = False
             if self._in_flight:
                 await asyncio.wait(self._in_flight)
+            done_writing.set()  # the writer's last round writes what the sends left
+            self._outcome_ready.set()
+            self._write_now.set()
+            await writer
 
     def _release_stale_leases(self) -> None:
         """Only the elected sender claims, so every lease still running is a dead sender's."""
@@ -176,7 +217,8 @@ class Sender:
             try:
                 # Database work runs off the event loop: a stalled loop fires the sends
                 # whose slots passed meanwhile all at once, bunching them above the rate.
-                claimed = await asyncio.to_thread(self._claim)
+                async with self._db:
+                    claimed = await asyncio.to_thread(self._claim)
             except Exception:  # a database hiccup must not end delivery for good
                 log.exception("claiming deliveries failed; retrying")
                 claimed = []
@@ -193,17 +235,27 @@ class Sender:
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    def _claim(self) -> list[Delivery]:
+    def _claim(self) -> list[tuple[Delivery, OutgoingMessage | None]]:
         self._last_claim = time.monotonic()
         with Session(self._engine, expire_on_commit=False) as session:
             claimed = storage.claim_pending(session, self._batch)
             session.commit()
-        return claimed
+            fresh = [d for d in claimed if d.id not in self._owned]
+            if len(fresh) < len(claimed):  # leases ran out while this process was starved
+                log.warning(
+                    "claimed again while still owned, skipped count=%d", len(claimed) - len(fresh)
+                )
+            messages = self._book.messages(session, fresh)
+        self._owned.update(d.id or 0 for d in fresh)
+        return list(zip(fresh, messages, strict=True))
 
     async def _idle(self) -> None:
-        progress = self._progress
-        self._report_progress(force=bool(progress.sent or progress.failed or progress.uncertain))
-        self._progress = _Progress()
+        if not self._in_flight and not self._outcomes and not self._owned:
+            progress = self._progress
+            await self._report_progress(
+                force=bool(progress.sent or progress.failed or progress.uncertain)
+            )
+            self._progress = _Progress()
         await self._wait_for_wake(IDLE_POLL)
 
     async def _wait_for_wake(self, seconds: float) -> None:
@@ -211,71 +263,109 @@ class Sender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
-    async def _dispatch(self, claimed: list[Delivery]) -> None:
+    async def _dispatch(self, claimed: list[tuple[Delivery, OutgoingMessage | None]]) -> None:
         now = time.monotonic()
-        claimed.sort(key=lambda d: self._pacer.chat_ready_at(d.chat_id, now))
-        for delivery in claimed:
+        claimed.sort(key=lambda pair: self._pacer.chat_ready_at(pair[0].chat_id, now))
+        for delivery, message in claimed:
             if not self._sending:  # stopping, or another instance took over
-                self._release(delivery, None)
+                self._settle(delivery, Release(None))
                 continue
             ready = self._pacer.chat_ready_at(delivery.chat_id, time.monotonic())
             if ready - time.monotonic() > HOLD_LIMIT:  # a group at its per-minute limit
-                self._release(delivery, utcnow() + timedelta(seconds=ready - time.monotonic()))
+                later = utcnow() + timedelta(seconds=ready - time.monotonic())
+                self._settle(delivery, Release(later))
                 continue
             # The slot itself is booked when the request goes out (PacerRateLimiter), where
             # replies to commands book theirs too.
             await self._slots.acquire()
-            task = asyncio.create_task(self._deliver(delivery))
+            task = asyncio.create_task(self._deliver(delivery, message))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
-        self._report_progress()
+        await self._report_progress()
 
-    def _release(self, delivery: Delivery, not_before: datetime | None) -> None:
-        with Session(self._engine) as session:
-            storage.release_lease(session, delivery.id or 0, not_before)
-            session.commit()
-
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery, message: OutgoingMessage | None) -> None:
+        outcome: Outcome
         try:
-            message = await asyncio.to_thread(self._message_for, delivery)
-            if message is None:  # the issue file changed meanwhile
-                await self._finish_off_loop(delivery, Permanent("message no longer in the issue"))
-                return
-            try:
-                await send(self._bot, delivery.chat_id, message)
-            except TelegramError as error:
-                await self._finish_off_loop(delivery, classify_error(error))
+            if not self._sending:  # the lock was lost (or we stop) while this waited
+                outcome = Release(None)
+            elif message is None:  # the issue file changed meanwhile
+                outcome = Permanent("message no longer in the issue")
             else:
-                await self._finish_off_loop(delivery, None)
+                try:
+                    await send(self._bot, delivery.chat_id, message)
+                except TelegramError as error:
+                    outcome = classify_error(error)
+                else:
+                    outcome = None
         except Exception:  # one bad delivery must never stop the loop
             log.exception("delivery crashed delivery=%s", delivery.id)
-            self._finish(delivery, failure=Transient("internal error"))
+            outcome = Transient("internal error")
         finally:
             self._slots.release()
-            self.wake()  # the chat's next message may be claimed now
-
-    def _message_for(self, delivery: Delivery) -> OutgoingMessage | None:
-        with Session(self._engine) as session:
-            return message_for(session, delivery)
-
-    async def _finish_off_loop(self, delivery: Delivery, failure: SendFailure | None) -> None:
-        await asyncio.to_thread(self._finish, delivery, failure=failure)
-        if isinstance(failure, Throttled):
-            self._pacer.pause(time.monotonic() + failure.seconds)  # the Pacer lives in the loop
-        elif isinstance(failure, Fatal):
+        if isinstance(outcome, Throttled):
+            self._pacer.pause(time.monotonic() + outcome.seconds)
+        elif isinstance(outcome, Fatal):
             self._pacer.pause(time.monotonic() + FATAL_PAUSE)
+        self._settle(delivery, outcome)
 
-    def _finish(self, delivery: Delivery, *, failure: SendFailure | None) -> None:
-        delivery_id = delivery.id or 0
+    def _settle(self, delivery: Delivery, outcome: Outcome) -> None:
+        """Queue the outcome for the next write (the row stays owned and leased until then)."""
+        self._outcomes.append((delivery, outcome))
+        self._outcome_ready.set()
+        if len(self._in_flight) <= 1:  # the last send of a burst (this one): no one to wait for
+            self._write_now.set()
+
+    async def _write_loop(self, done: asyncio.Event) -> None:
+        while not done.is_set():
+            await self._outcome_ready.wait()
+            # Under load, gather WRITE_EVERY of outcomes into one write; at the end of a
+            # burst, write at once.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._write_now.wait(), timeout=WRITE_EVERY)
+            self._outcome_ready.clear()
+            self._write_now.clear()
+            await self._write_outcomes()
+        await self._write_outcomes()
+
+    async def _write_outcomes(self) -> None:
+        if not self._outcomes:
+            return
+        batch, self._outcomes = self._outcomes, []
+        try:
+            async with self._db:
+                counts = await asyncio.to_thread(self._write, batch)
+        except Exception:  # kept, owned and leased: written at the next round
+            log.exception("writing delivery outcomes failed; retrying count=%d", len(batch))
+            self._outcomes[:0] = batch
+            self._outcome_ready.set()
+            return
+        self._owned.difference_update(d.id for d, _ in batch)
+        self._progress.sent += counts["sent"]
+        self._progress.failed += counts["failed"]
+        self._progress.uncertain += counts["uncertain"]
+        self.wake()  # the chats' next messages may be claimed now
+
+    def _write(self, batch: list[tuple[Delivery, Outcome]]) -> Counter[str]:
+        counts: Counter[str] = Counter()
         with Session(self._engine) as session:
-            if failure is None:
-                storage.mark_sent(session, delivery_id)
-                self._progress.sent += 1
-            else:
-                self._record_failure(session, delivery, failure)
+            sent = [d.id or 0 for d, outcome in batch if outcome is None]
+            mark_sent_many(session, sent)
+            counts["sent"] = len(sent)
+            for delivery, outcome in batch:
+                if outcome is None:
+                    continue
+                try:
+                    if isinstance(outcome, Release):
+                        storage.release_lease(session, delivery.id or 0, outcome.not_before)
+                    else:
+                        counts[self._record_failure(session, delivery, outcome)] += 1
+                except KeyError:  # the row is gone (its issue or chat was deleted)
+                    log.warning("delivery vanished before its outcome delivery=%s", delivery.id)
             session.commit()
+        return counts
 
-    def _record_failure(self, session: Session, delivery: Delivery, failure: SendFailure) -> None:
+    def _record_failure(self, session: Session, delivery: Delivery, failure: SendFailure) -> str:
+        """Record a failed send; returns how it counts in progress ("failed", "uncertain", "")."""
         delivery_id, chat_id = delivery.id or 0, delivery.chat_id
         what = f"issue={delivery.issue_id}" if delivery.notice_id is None else "notice"
         context = f"chat={chat_id} {what} index={delivery.message_index}"
@@ -293,11 +383,11 @@ class Sender:
                 # Probably delivered; a resend would then be a duplicate (README: Production).
                 log.warning("send outcome unknown, not resending %s reason=%r", context, reason)
                 storage.mark_uncertain(session, delivery_id, reason)
-                self._progress.uncertain += 1
+                return "uncertain"
             case Transient(reason) | Permanent(reason):
                 log.error("delivery failed %s reason=%r", context, reason)
                 storage.mark_failed(session, delivery_id, reason)
-                self._progress.failed += 1
+                return "failed"
             case ChatGone(reason):
                 dropped = storage.deactivate_chat(session, chat_id, reason)
                 log.info("chat inactive %s reason=%r dropped=%d", context, reason, dropped)
@@ -308,8 +398,9 @@ class Sender:
                 log.critical("cannot send at all, pausing 60s reason=%r", reason)
                 retry_at = utcnow() + timedelta(seconds=FATAL_PAUSE)
                 storage.mark_failed(session, delivery_id, reason, retry_at=retry_at)
+        return ""
 
-    def _report_progress(self, *, force: bool = False) -> None:
+    async def _report_progress(self, *, force: bool = False) -> None:
         progress = self._progress
         now = time.monotonic()
         if not force and now - progress.last_report < PROGRESS_EVERY:
@@ -317,8 +408,7 @@ class Sender:
         progress.last_report = now
         if not (progress.sent or progress.failed or progress.uncertain):
             return
-        with Session(self._engine) as session:
-            counts = storage.outbox_counts(session)
+        counts = await asyncio.to_thread(self._outbox_counts)
         elapsed = max(now - progress.started, 1e-9)
         log.info(
             "delivery progress sent=%d failed=%d uncertain=%d pending=%d rate=%.1f/s",
@@ -328,3 +418,7 @@ class Sender:
             counts[storage.DeliveryStatus.PENDING],
             progress.sent / elapsed,
         )
+
+    def _outbox_counts(self) -> dict[storage.DeliveryStatus, int]:
+        with Session(self._engine) as session:
+            return storage.outbox_counts(session)
