@@ -40,6 +40,9 @@ COUNT_STEP = 100
 # PostgreSQL: a word with more than `cap` matches among the newest WINDOW x cap items is
 # common (over 1 in WINDOW): paging it walks the primary key, not the GIN index.
 WINDOW = 10
+# PostgreSQL: a page past the first COUNT_STEP results sorts the GIN hits of a word with at
+# most this many matches, rather than walk (offset / share of items matching) rows.
+SORT_LIMIT = 5_000
 
 # The FTS5 rowid of an item: issue ids are dates (YYYYMMDD, bot.content.parse makes nothing
 # else), so `id * KEY_SPAN + (KEY_SPAN - 1 - number)` sorts, descending, as "newest issue
@@ -170,9 +173,10 @@ def _pg_search(
     """The planner cannot know how common a word is (it multiplies the frequencies of its
     grams) and a wrong pick costs 10-100x, so the plan is chosen here:
     1. a common word has more than `cap` matches among the newest WINDOW x cap items: count
-       those with LIKE alone (cheap per row) and walk the primary key for the page;
+       those by the text alone (cheap per row) and walk the primary key for the page;
     2. otherwise count through the GIN index (short posting lists for a rare word), and page
-       through it too when at most `cap` match, sorting those few."""
+       through it too, sorting its hits, when there are few of them (at most `cap`, or at
+       most SORT_LIMIT for a page deep enough that the walk would be long)."""
     newest = (
         select(col(ItemRecord.search_text))
         .order_by(col(ItemRecord.issue_id).desc())
@@ -189,11 +193,14 @@ def _pg_search(
     candidates = select(ItemRecord).where(_pg_has_grams(grams), *rechecks)
     with _pg_planner(session, "enable_seqscan", "enable_indexscan"):
         counted = _count(session, candidates, cap)
-    if counted > cap:  # a common word, but not among the newest items
-        with _pg_planner(session, "enable_seqscan", "enable_bitmapscan"):
-            return counted, _page(session, walk, _ORDER, limit, offset)
-    with _pg_planner(session, "enable_seqscan", "enable_indexscan"):
-        return counted, _page(session, candidates, _ORDER, limit, offset)
+        few = counted <= cap or (
+            offset >= COUNT_STEP and _count(session, candidates, SORT_LIMIT) <= SORT_LIMIT
+        )
+        if few:
+            return counted, _page(session, candidates, _ORDER, limit, offset)
+    # a common word, but not among the newest items
+    with _pg_planner(session, "enable_seqscan", "enable_bitmapscan"):
+        return counted, _page(session, walk, _ORDER, limit, offset)
 
 
 def _contains(dialect: str, needles: list[str]) -> list[Any]:

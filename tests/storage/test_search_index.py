@@ -152,10 +152,31 @@ def test_totals_are_exact_up_to_a_cap_above_the_page(
     assert search_items(archive, ["鲲鹏"], limit=1).exact
 
 
-def test_pages_follow_the_order_of_a_full_scan(archive: Session) -> None:
-    everything = _scan(archive, "模")
-    pages = [_hits(archive, "模", limit=2, offset=k) for k in (0, 2, 4)]
-    assert [hit for page in pages for hit in page] == everything
+@pytest.mark.parametrize(
+    ("count_step", "window", "sort_limit"),
+    [(100, 10, 5000), (1, 1, 5000), (1, 1, 1), (1, 100, 5000)],
+    ids=["defaults", "gin-sort-deep", "walk-deep", "recent-window"],
+)
+def test_pages_follow_the_order_of_a_full_scan(
+    archive: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    count_step: int,
+    window: int,
+    sort_limit: int,
+) -> None:
+    """Every way of paging (small settings make this archive take each of them) gives the
+    pages of a full scan, one item at a time."""
+    monkeypatch.setattr(search_module, "COUNT_STEP", count_step)
+    monkeypatch.setattr(search_module, "WINDOW", window)
+    monkeypatch.setattr(search_module, "SORT_LIMIT", sort_limit)
+    for words in (["模"], ["型"], ["模型"], ["芯片"], ["a"], ["nvidia", "芯片"], ["发布"]):
+        everything = _scan(archive, *words)
+        pages = [_hits(archive, *words, limit=1, offset=k) for k in range(len(everything) + 1)]
+        assert [hit for page in pages for hit in page] == everything, words
+        totals = [search_items(archive, words, limit=1, offset=k) for k in range(len(everything))]
+        for k, page in enumerate(totals):
+            assert page.total > k, words
+            assert page.total == len(everything) or not page.exact, words
 
 
 def test_migration_indexes_items_stored_before_it(engine: Engine) -> None:
