@@ -175,30 +175,30 @@ def _pg_search(
     1. a common word has more than `cap` matches among the newest WINDOW x cap items: count
        those by the text alone (cheap per row) and walk the primary key for the page;
     2. otherwise count through the GIN index (short posting lists for a rare word), and page
-       through it too, sorting its hits, when there are few of them (at most `cap`, or at
-       most SORT_LIMIT for a page deep enough that the walk would be long)."""
-    newest = (
-        select(col(ItemRecord.search_text))
-        .order_by(col(ItemRecord.issue_id).desc())
-        .limit(WINDOW * cap)
-        .subquery()
-    )
-    recent = select(newest).where(*_pg_contains(newest.c.search_text, needles))
+       through it too, sorting its hits, when there are at most `cap` of them;
+    3. else walk the primary key. A page past the first COUNT_STEP results skips 1. (its
+       window would be large) and sorts up to SORT_LIMIT hits, as the walk would be long."""
     walk = select(ItemRecord).where(*_pg_contains(col(ItemRecord.search_text), needles))
-    with _pg_planner(session, "enable_seqscan", "enable_bitmapscan"):
-        counted = _count(session, recent, cap)
-        if counted > cap:
-            return counted, _page(session, walk, _ORDER, limit, offset)
+    deep = offset >= COUNT_STEP
+    if not deep:
+        newest = (
+            select(col(ItemRecord.search_text))
+            .order_by(col(ItemRecord.issue_id).desc())
+            .limit(WINDOW * cap)
+            .subquery()
+        )
+        recent = select(newest).where(*_pg_contains(newest.c.search_text, needles))
+        with _pg_planner(session, "enable_seqscan", "enable_bitmapscan"):
+            counted = _count(session, recent, cap)
+            if counted > cap:
+                return counted, _page(session, walk, _ORDER, limit, offset)
     rechecks = _pg_contains(col(ItemRecord.search_text), inexact)
     candidates = select(ItemRecord).where(_pg_has_grams(grams), *rechecks)
+    bound = max(cap, SORT_LIMIT) if deep else cap
     with _pg_planner(session, "enable_seqscan", "enable_indexscan"):
-        counted = _count(session, candidates, cap)
-        few = counted <= cap or (
-            offset >= COUNT_STEP and _count(session, candidates, SORT_LIMIT) <= SORT_LIMIT
-        )
-        if few:
+        counted = _count(session, candidates, bound)
+        if counted <= bound:
             return counted, _page(session, candidates, _ORDER, limit, offset)
-    # a common word, but not among the newest items
     with _pg_planner(session, "enable_seqscan", "enable_bitmapscan"):
         return counted, _page(session, walk, _ORDER, limit, offset)
 
