@@ -7,8 +7,10 @@ PostgreSQL too: TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/p
 The archive is synthetic but made of real text: each item takes a real item's title and a
 deterministic mix of sentences from the four real issues' bodies, ten items per issue. Rows
 are bulk-inserted with the same columns `upsert_issue` writes (search_text = fold(title +
-body)). Each query is the first result page (PAGE_SIZE items plus the total), as /search
-sends it; the figure is wall time per call, p50 and p95 over the words of a kind.
+body), search_grams from it; SQLite's triggers fill the FTS5 index). Each query is the first
+result page (PAGE_SIZE items plus the total), as /search sends it; the figure is wall time per
+call, p50 and p95 over the words of a kind. A total shown as "1,000+" is a capped count
+(SearchPage.exact False).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlmodel import Session
 from bot import storage
 from bot.content import read_issue
 from bot.handlers.views import PAGE_SIZE
+from bot.storage.search import search_grams
 from bot.storage.text import fold
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +46,13 @@ BATCH = 5_000
 QUERIES = {
     "Latin word": ["github", "transformer", "python", "gpu", "nvidia", "yolo", "zzqx"],
     "2-character Chinese word": ["模型", "数据", "芯片", "开源", "自动", "语音", "鲲鹏"],
+}
+# Not targets of issue #7, measured so their cost is known: words the index serves less well.
+EXTRA_QUERIES = {
+    "1-character Chinese word": ["模", "芯", "鲲"],
+    "2 words, Latin + Chinese": ["github 模型", "nvidia 芯片", "python 鲲鹏"],
+    "4-character Chinese word": ["目标检测", "开源模型"],
+    "1-letter / no-gram word": ["r", "%"],
 }
 _SENTENCE = re.compile(r"[^。！？\n]+[。！？]?")
 
@@ -77,9 +87,11 @@ def archive_rows(items: int) -> Iterator[tuple[list[dict[str, object]], list[dic
             for number in range(1, count + 1):
                 title = rng.choice(titles)
                 body = "".join(rng.sample(sentences, rng.randint(4, 12)))
+                text = fold(f"{title}\n{body}")
                 item_rows.append(
                     {"issue_id": issue_id, "number": number, "title": title, "url": None,
-                     "source": "", "body_text": body, "search_text": fold(f"{title}\n{body}")}
+                     "source": "", "body_text": body, "search_text": text,
+                     "search_grams": search_grams(text)}
                 )  # fmt: skip
         yield issue_rows, item_rows
 
@@ -98,19 +110,24 @@ def fill(engine: Engine, items: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(engine: Engine, repeat: int) -> None:
+def measure(engine: Engine, repeat: int, queries: dict[str, list[str]], offset: int = 0) -> None:
     with Session(engine) as session:
-        for word in (w for words in QUERIES.values() for w in words):
-            storage.search_items(session, [word], limit=PAGE_SIZE)  # warm the cache
-        for kind, words in QUERIES.items():
+        for query in (q for words in queries.values() for q in words):
+            storage.search_items(session, query.split(), limit=PAGE_SIZE)  # warm the cache
+        for kind, words in queries.items():
             latencies: list[float] = []
             matches = []
-            for word in words:
+            for query in words:
                 for _ in range(repeat):
                     start = time.perf_counter()
-                    page = storage.search_items(session, [word], limit=PAGE_SIZE)
+                    page = storage.search_items(
+                        session, query.split(), limit=PAGE_SIZE, offset=offset
+                    )
                     latencies.append((time.perf_counter() - start) * 1000)
-                matches.append(f"{word} {page.total:,}")
+                shown = f"{page.total:,}" if page.exact else f"{page.total:,}+"
+                matches.append(f"{query} {shown}")
+            if offset:
+                kind = f"{kind}, page {offset // PAGE_SIZE + 1}"
             p50 = statistics.median(latencies)
             p95 = statistics.quantiles(latencies, n=20)[18]
             verdict = "MET" if p95 < TARGET_P95_MS else "MISSED"
@@ -118,6 +135,20 @@ def measure(engine: Engine, repeat: int) -> None:
                 f"| {engine.dialect.name} | {kind} | {p50:.1f} ms | {p95:.1f} ms | {verdict} "
                 f"| {', '.join(matches)} |"
             )
+
+
+def size_mib(engine: Engine) -> float:
+    """The whole database (SQLite file, or PostgreSQL schema's tables and indexes)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+            size = pages * connection.exec_driver_sql("PRAGMA page_size").scalar_one()
+        else:
+            size = connection.exec_driver_sql(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
+            ).scalar_one()
+    return size / 2**20
 
 
 @contextmanager
@@ -165,8 +196,13 @@ def main() -> None:
     for _name, manager in backends:
         with manager as engine:
             seconds = fill(engine, args.items)
-            measure(engine, args.repeat)
-            print(f"|  | (archive built in {seconds:.0f} s) | | | | |")
+            measure(engine, args.repeat, QUERIES)
+            measure(engine, args.repeat, EXTRA_QUERIES)
+            measure(engine, args.repeat, {"Latin word": ["nvidia"]}, offset=100 * PAGE_SIZE)
+            print(
+                f"|  | (archive built in {seconds:.0f} s; database {size_mib(engine):,.0f} MiB) "
+                "| | | | |"
+            )
 
 
 if __name__ == "__main__":
