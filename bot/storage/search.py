@@ -1,14 +1,15 @@
 """Archive search: every word a substring of an item's folded text, newest issue first.
 
-An index narrows the candidates, then `LIKE` over the folded text decides, so the index only has
-to over-match: the answer is always exactly what a full `LIKE` scan would give.
+An index narrows the candidates, then the folded text decides (`LIKE` on SQLite, `strpos` on
+PostgreSQL), so the index only has to over-match: the answer is always exactly what a full
+scan of the text would give.
 
 The index is a "gram" list per item (`items.search_grams`, written by `upsert_issue`): every
 pair of adjacent word characters, and every non-ASCII word character alone. A word's own grams
 are a subset of the grams of any text containing it, so "items with all the word's grams" is a
 superset of the matches. 2-character Chinese words (模型) are one gram, exact; longer words
 are several grams; 1-character Chinese words one gram. Words without grams (a single ASCII
-letter, punctuation) fall back to `LIKE` alone.
+letter, punctuation) fall back to the text alone.
 
 - SQLite: an FTS5 table `items_grams` over those grams (migration 0004, kept in sync by
   triggers on `items`), whose rowid is the result order, so results come out of the index
@@ -57,7 +58,7 @@ _ORDER = (col(ItemRecord.issue_id).desc(), col(ItemRecord.number))
 @dataclass(frozen=True)
 class SearchPage:
     items: list[ItemRecord]
-    # Matches over all pages; when `exact` is False there are more than `total` (show "1000+").
+    # Matches over all pages; when `exact` is False there are more than `total` (show "100+").
     # `total` is then still above the page asked for, so the page and the next one exist.
     total: int
     exact: bool = True
