@@ -103,7 +103,7 @@ def search_page(session: Session, t: Texts, query: str, page: int) -> PageView:
     pages = page_count(result.total)
     ref = keyboards.query_ref(query, pages)
     return PageView(
-        search_text(t, query, entries, total=result.total, page=page),
+        search_text(t, query, entries, total=result.total, page=page, exact=result.exact),
         keyboards.search_keyboard(t, entries, page=page, pages=pages, ref=ref),
         ref,
     )

@@ -121,12 +121,19 @@ def issues_text(t: Texts, issues: Sequence[IssueEntry]) -> str:
 
 
 def search_text(
-    t: Texts, query: str, results: Sequence[ResultEntry], *, total: int, page: int
+    t: Texts,
+    query: str,
+    results: Sequence[ResultEntry],
+    *,
+    total: int,
+    page: int,
+    exact: bool = True,
 ) -> str:
-    """A page of search results; the buttons below it carry the same numbers."""
-    header = t.search_header.format(
-        query=quoted(query), total=total, page=page + 1, pages=page_count(total)
-    )
+    """A page of search results; the buttons below it carry the same numbers. When the count
+    stopped early (`exact` False) there are more than `total` results: "100+"."""
+    shown = f"{total}" if exact else f"{total}+"
+    pages = f"{page_count(total)}" if exact else f"{page_count(total)}+"
+    header = t.search_header.format(query=quoted(query), total=shown, page=page + 1, pages=pages)
     lines = (
         t.search_line.format(
             position=entry.position,

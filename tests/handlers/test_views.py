@@ -132,6 +132,9 @@ def test_issue_list_and_search_page(t: Texts) -> None:
     assert "20210305" in listing
     entries = [ResultEntry(6, "20210305", 3, f"{HOSTILE}\nsecond line")]
     page = views.search_text(t, HOSTILE, entries, total=7, page=1)
+    counted_early = views.search_text(t, "模型", entries, total=100, page=1, exact=False)
+    assert "100+" in counted_early
+    assert "2/20+" in counted_early
     assert_telegram_html(page)
     assert "2/2" in page
     assert "6. " in page
