@@ -269,6 +269,16 @@ def bot_pid(bot: BotProcess) -> int:
     return process.pid
 
 
+def print_timeline(messages: list[SentMessage]) -> None:
+    """Messages per second over the run, so dips show where they happen, not only how many."""
+    times = sorted(m["time"] for m in messages if m["chat_id"] >= FIRST_READER)
+    if not times:
+        return
+    per_second = Counter(int(t - times[0]) for t in times)
+    counts = [per_second.get(s, 0) for s in range(int(times[-1] - times[0]) + 1)]
+    print(f"  msgs per second: {' '.join(map(str, counts))}")
+
+
 def summarize_log(log: str) -> None:
     """Print how often each kind of warning or error appears in the bot's log."""
     kinds: Counter[str] = Counter()
@@ -276,8 +286,10 @@ def summarize_log(log: str) -> None:
         if " WARNING " in line or " ERROR " in line or " CRITICAL " in line:
             message = line.split(": ", 1)[-1]
             kinds[re.sub(r"\d+(\.\d+)?", "N", message)[:110]] += 1
-    for message, count in kinds.most_common(6):
+    for message, count in kinds.most_common(12):
         print(f"  bot log: {count} × {message}")
+    for line in [line for line in log.splitlines() if "outbox slow" in line][:10]:
+        print(f"  bot log: {line}")  # when, and how slow
 
 
 async def run_bot(
@@ -318,6 +330,7 @@ async def run_bot(
         summarize_log(bot.log())
     who = "bot (Pacer + outbox)"
     result = figures(who, subscribers, rate_limit, messages, stats, dropped, memory)
+    print_timeline(messages)
     result.cpu_ms_per_message = cpu * 1000 / max(result.delivered, 1)
     return result
 

@@ -70,16 +70,24 @@ HEARTBEAT = 1.0  # seconds between the sender's checks that it still holds the l
 TAKEOVER_QUIET = 1.0
 CLAIM_SECONDS = 1.0  # a claim takes this much sending; more would only sit leased
 CLAIM_GAP = 0.05  # at least this long between claims
-WRITE_EVERY = 0.1  # seconds between outcome writes (each one UPDATE for the sent rows)
+WRITE_EVERY = 0.05  # seconds between outcome writes (each one UPDATE for the sent rows)
 IN_FLIGHT_SECONDS = 0.2  # sends in flight: this much of the rate, within the bounds below
 MIN_IN_FLIGHT, MAX_IN_FLIGHT = 8, 64
 FATAL_PAUSE = 60.0  # seconds without sends after a bad token or API URL
+SLOW_DATABASE = 0.25  # seconds: a claim or outcome write slower than this is logged
 
 
 def in_flight_limit(rate: float) -> int:
     """How many sends may be under way at once at `rate` messages a second (the HTTP pool is
     sized from it too, bot.app)."""
     return min(MAX_IN_FLIGHT, max(MIN_IN_FLIGHT, math.ceil(rate * IN_FLIGHT_SECONDS)))
+
+
+def _warn_if_slow(what: str, started: float, rows: int) -> None:
+    # Sends keep going meanwhile, but a slow outbox starves the next batch.
+    elapsed = time.monotonic() - started
+    if elapsed > SLOW_DATABASE:
+        log.warning("outbox slow op=%s ms=%.0f rows=%d", what, elapsed * 1000, rows)
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,8 @@ class Release:
 
 # None: sent.
 Outcome = SendFailure | Release | None
+# Claimed deliveries with what each sends (None: its message no longer exists).
+Batch = list[tuple[Delivery, OutgoingMessage | None]]
 
 
 @dataclass
@@ -212,20 +222,41 @@ class Sender:
                 return
 
     async def _deliver_loop(self) -> None:
-        while self._sending:
-            await self._sleep(self._last_claim + CLAIM_GAP - time.monotonic())
-            try:
-                # Database work runs off the event loop: a stalled loop fires the sends
-                # whose slots passed meanwhile all at once, bunching them above the rate.
-                async with self._db:
-                    claimed = await asyncio.to_thread(self._claim)
-            except Exception:  # a database hiccup must not end delivery for good
-                log.exception("claiming deliveries failed; retrying")
-                claimed = []
-            if not claimed:
-                await self._idle()
-                continue
-            await self._dispatch(claimed)
+        prefetch: asyncio.Task[Batch] | None = None
+        try:
+            while self._sending:
+                if prefetch is None:
+                    await self._sleep(self._last_claim + CLAIM_GAP - time.monotonic())
+                    claimed = await self._claim_safely()
+                else:
+                    claimed, prefetch = await prefetch, None
+                if not claimed:
+                    await self._idle()
+                    continue
+                prefetch = await self._dispatch(claimed)
+        finally:
+            if prefetch is not None:  # claimed for a round that will not come: hand back
+                for delivery, _ in await prefetch:
+                    self._settle(delivery, Release(None))
+
+    async def _claim_safely(self) -> Batch:
+        try:
+            # Database work runs off the event loop: a stalled loop fires the sends whose
+            # slots passed meanwhile all at once, bunching them above the rate.
+            async with self._db:
+                claimed = await asyncio.to_thread(self._claim)
+        except Exception:  # a database hiccup must not end delivery for good
+            log.exception("claiming deliveries failed; retrying")
+            return []
+        # Outside the lock: outcome writes wait for claims, and unwritten outcomes are what
+        # a crash would send twice.
+        try:
+            return await asyncio.to_thread(self._with_messages, claimed) if claimed else []
+        except Exception:
+            log.exception("loading messages failed; handing the claim back")
+            for delivery in claimed:
+                self._settle(delivery, Release(None))
+            return []
 
     @property
     def _sending(self) -> bool:
@@ -235,19 +266,22 @@ class Sender:
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    def _claim(self) -> list[tuple[Delivery, OutgoingMessage | None]]:
-        self._last_claim = time.monotonic()
+    def _claim(self) -> list[Delivery]:
+        self._last_claim = started = time.monotonic()
         with Session(self._engine, expire_on_commit=False) as session:
             claimed = storage.claim_pending(session, self._batch)
             session.commit()
-            fresh = [d for d in claimed if d.id not in self._owned]
-            if len(fresh) < len(claimed):  # leases ran out while this process was starved
-                log.warning(
-                    "claimed again while still owned, skipped count=%d", len(claimed) - len(fresh)
-                )
-            messages = self._book.messages(session, fresh)
+        fresh = [d for d in claimed if d.id not in self._owned]
+        if len(fresh) < len(claimed):  # leases ran out while this process was starved
+            log.warning("claimed again while owned, skipped count=%d", len(claimed) - len(fresh))
         self._owned.update(d.id or 0 for d in fresh)
-        return list(zip(fresh, messages, strict=True))
+        _warn_if_slow("claim", started, len(claimed))
+        return fresh
+
+    def _with_messages(self, claimed: list[Delivery]) -> Batch:
+        with Session(self._engine) as session:
+            messages = self._book.messages(session, claimed)
+        return list(zip(claimed, messages, strict=True))
 
     async def _idle(self) -> None:
         if not self._in_flight and not self._outcomes and not self._owned:
@@ -263,10 +297,16 @@ class Sender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
-    async def _dispatch(self, claimed: list[tuple[Delivery, OutgoingMessage | None]]) -> None:
+    async def _dispatch(self, claimed: Batch) -> asyncio.Task[Batch] | None:
+        """Start the batch's sends; returns the next batch's claim, started halfway through
+        this one so that the sends never wait for it (a claim competes with them for the
+        GIL and may take a few hundred ms while only MAX_IN_FLIGHT sends are queued)."""
         now = time.monotonic()
         claimed.sort(key=lambda pair: self._pacer.chat_ready_at(pair[0].chat_id, now))
-        for delivery, message in claimed:
+        prefetch: asyncio.Task[Batch] | None = None
+        for position, (delivery, message) in enumerate(claimed):
+            if position == len(claimed) // 2 and self._sending:
+                prefetch = asyncio.create_task(self._claim_safely(), name="sender-claim")
             if not self._sending:  # stopping, or another instance took over
                 self._settle(delivery, Release(None))
                 continue
@@ -282,6 +322,7 @@ class Sender:
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
         await self._report_progress()
+        return prefetch
 
     async def _deliver(self, delivery: Delivery, message: OutgoingMessage | None) -> None:
         outcome: Outcome
@@ -346,6 +387,7 @@ class Sender:
         self.wake()  # the chats' next messages may be claimed now
 
     def _write(self, batch: list[tuple[Delivery, Outcome]]) -> Counter[str]:
+        started = time.monotonic()
         counts: Counter[str] = Counter()
         with Session(self._engine) as session:
             sent = [d.id or 0 for d, outcome in batch if outcome is None]
@@ -362,6 +404,7 @@ class Sender:
                 except KeyError:  # the row is gone (its issue or chat was deleted)
                     log.warning("delivery vanished before its outcome delivery=%s", delivery.id)
             session.commit()
+        _warn_if_slow("write", started, len(batch))
         return counts
 
     def _record_failure(self, session: Session, delivery: Delivery, failure: SendFailure) -> str:
