@@ -24,9 +24,12 @@ class _Bucket:
 @dataclass
 class Pacer:
     rate: float = 30.0
+    # Telegram allows ~1 a second per private chat with bursts of ~3, and 20 a minute per
+    # group. A send reaches Telegram a little later or earlier than it was booked, so each
+    # chat keeps one message of slack: a burst of 2, and 19 a minute.
     private_rate: float = 1.0
-    private_burst: int = 3
-    group_per_minute: int = 20
+    private_burst: int = 2
+    group_per_minute: int = 19
     _next_slot: float = 0.0
     _private: dict[int, _Bucket] = field(default_factory=dict)
     _groups: dict[int, deque[float]] = field(default_factory=dict)
