@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 GROUP_WINDOW = 60.0
+SWEEP_EVERY = GROUP_WINDOW  # seconds between drops of recovered chats' state
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Pacer:
     private_burst: int = 2
     group_per_minute: int = 19
     _next_slot: float = 0.0
+    _last_sweep: float = 0.0
     _private: dict[int, _Bucket] = field(default_factory=dict)
     _groups: dict[int, deque[float]] = field(default_factory=dict)
 
@@ -49,6 +51,9 @@ class Pacer:
 
     def reserve(self, chat_id: int, now: float) -> float:
         """Book the earliest slot for a message to `chat_id`; returns when to send it."""
+        if now - self._last_sweep > SWEEP_EVERY:  # a broadcast books for every subscriber
+            self.forget_idle(now)
+            self._last_sweep = now
         at = max(now, self._next_slot, self.chat_ready_at(chat_id, now))
         self._next_slot = at + 1 / self.rate
         if chat_id > 0:

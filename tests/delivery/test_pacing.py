@@ -68,3 +68,12 @@ def test_idle_chats_are_forgotten() -> None:
     pacer.forget_idle(100.0)
     assert not pacer._private
     assert not pacer._groups
+
+
+def test_booking_forgets_recovered_chats_so_memory_stays_flat() -> None:
+    pacer = Pacer(rate=1000, private_rate=1, private_burst=2)
+    for chat in range(1, 101):
+        pacer.reserve(chat, 0.0)
+    assert len(pacer._private) == 100
+    pacer.reserve(999, 120.0)  # a minute later every bucket is full again
+    assert list(pacer._private) == [999]
