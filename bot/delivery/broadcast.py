@@ -76,18 +76,6 @@ def broadcast_notice(session: Session, text: str) -> int:
     return storage.enqueue_notice(session, notice.id, storage.subscribed_chats(session))
 
 
-def message_for(session: Session, delivery: storage.Delivery) -> OutgoingMessage | None:
-    """What a delivery sends; None when it no longer exists (the issue file lost a message)."""
-    if delivery.notice_id is not None:
-        notice = session.get(storage.Notice, delivery.notice_id)
-        return OutgoingMessage(kind=MessageKind.TEXT, text=notice.text) if notice else None
-    if delivery.issue_id is None:
-        return None
-    messages = issue_messages_of(session, delivery.issue_id)
-    index = delivery.message_index
-    return messages[index] if index < len(messages) else None
-
-
 class MessageBook:
     """What each claimed delivery sends, kept in memory per issue and per notice.
 
@@ -103,7 +91,8 @@ class MessageBook:
     def messages(
         self, session: Session, deliveries: Sequence[storage.Delivery]
     ) -> list[OutgoingMessage | None]:
-        """The message of each delivery; None where it no longer exists (see message_for)."""
+        """The message of each delivery; None where it no longer exists (the issue file lost
+        a message, or the notice is gone)."""
         self._load_issues(session, {d.issue_id for d in deliveries if d.notice_id is None})
         self._load_notices(session, {d.notice_id for d in deliveries} - {None})
         return [self._message(d) for d in deliveries]

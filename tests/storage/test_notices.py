@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.delivery.broadcast import broadcast_notice, message_for
+from bot.delivery.broadcast import MessageBook, broadcast_notice
 from bot.storage import (
     Delivery,
     DeliveryStatus,
@@ -40,7 +40,7 @@ def test_a_notice_goes_once_to_every_active_subscribed_chat(session: Session) ->
     notice_id = rows[0].notice_id
     assert notice_id is not None
     assert enqueue_notice(session, notice_id, [1, 2]) == 0  # once per chat
-    message = message_for(session, rows[0])
+    (message,) = MessageBook().messages(session, rows[:1])
     assert message is not None
     assert message.text == "<b>停刊一周</b>"
 
