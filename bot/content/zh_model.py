@@ -109,11 +109,15 @@ def package_file(package: str, *parts: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)), *parts)
 
 
+def read_wordfreq() -> dict[str, float]:
+    """wordfreq's `large_zh` word probabilities, read from the installed package."""
+    with gzip.open(package_file("wordfreq", "data", "large_zh.msgpack.gz")) as packed:
+        return parse_cbpack(msgpack.load(packed, raw=False))
+
+
 @cache
 def load_model() -> WordModel:
     """The packaged model, loaded on first use and kept for the life of the process."""
     with package_file("jieba", "dict.txt").open(encoding="utf-8") as lines:
         jieba = parse_jieba(lines)
-    with gzip.open(package_file("wordfreq", "data", "large_zh.msgpack.gz")) as packed:
-        wordfreq = parse_cbpack(msgpack.load(packed, raw=False))
-    return build_model(jieba, wordfreq)
+    return build_model(jieba, read_wordfreq())
