@@ -89,6 +89,18 @@ def parse_cbpack(pack: list[object]) -> dict[str, float]:
     return probabilities
 
 
+def without_unattested_chars(
+    words: dict[str, float], reference: dict[str, float]
+) -> dict[str, float]:
+    """`words` less the single characters `reference` has never seen.
+
+    jieba's dictionary, counted from web text, holds GBK mojibake among its characters (`鐨`
+    is 的's first two UTF-8 bytes read as GBK, `銆` is 。's), some with high counts, and such
+    rare characters are exactly what a damaged character's candidates include: `紝` beat `琴`.
+    """
+    return {w: p for w, p in words.items() if len(w) > 1 or w in reference}
+
+
 def build_model(*sources: dict[str, float]) -> WordModel:
     """A model whose word probabilities are the average over `sources`."""
     mixed: dict[str, float] = {}
@@ -120,4 +132,5 @@ def load_model() -> WordModel:
     """The packaged model, loaded on first use and kept for the life of the process."""
     with package_file("jieba", "dict.txt").open(encoding="utf-8") as lines:
         jieba = parse_jieba(lines)
-    return build_model(jieba, read_wordfreq())
+    wordfreq = read_wordfreq()
+    return build_model(without_unattested_chars(jieba, wordfreq), wordfreq)
