@@ -22,8 +22,9 @@ from bot.content import (
     UndecodableError,
     file_hash,
     read_issue,
-    read_issue_and_text,
+    read_issue_file,
 )
+from bot.content.repair import Repair
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -132,10 +133,11 @@ def _ingest_file(
         reason = _too_large(data)
         if reason:
             raise IssueFormatError(reason)
-        issue, text = read_issue_and_text(data, file_name=name)
+        read = read_issue_file(data, file_name=name)
     except (UndecodableError, IssueFormatError) as error:
         storage.record_bad_file(session, name, digest, str(error))
         return FileResult(name, FileStatus.BAD, reason=str(error))
+    issue = read.issue
 
     other = claimed.get(issue.id) or owners.get(issue.id)
     if other and other != name and other in present:
@@ -143,14 +145,26 @@ def _ingest_file(
         storage.record_bad_file(session, name, digest, reason)
         return FileResult(name, FileStatus.BAD, issue.id, reason)
     claimed[issue.id] = name
-    upserted = storage.upsert_issue(session, issue, text, name)
+    upserted = storage.upsert_issue(session, issue, read.text, name)
     storage.forget_bad_file(session, name)
     status = {
         storage.UpsertResult.NEW: FileStatus.NEW,
         storage.UpsertResult.UPDATED: FileStatus.UPDATED,
         storage.UpsertResult.UNCHANGED: FileStatus.UNCHANGED,
     }[upserted]
-    return FileResult(name, status, issue.id, f"{len(issue.items)} items")
+    return FileResult(name, status, issue.id, f"{len(issue.items)} items{_repaired(read.repair)}")
+
+
+def _repaired(repair: Repair) -> str:
+    """What an editor should know of a damaged file: the wording may not be theirs."""
+    if not repair.restored:
+        return ""
+    if not repair.guessed:
+        return f"; mojibake repaired: {repair.restored} characters restored"
+    return (
+        f"; mojibake repaired: {repair.restored} characters restored, {repair.guessed} of them"
+        " guessed from context (check the wording, or send the file again saved as UTF-8)"
+    )
 
 
 def _too_large(data: bytes) -> str:
@@ -170,7 +184,13 @@ def _bad_reason(session: Session, file_name: str) -> str:
 
 def _log(result: FileResult) -> None:
     if result.status in (FileStatus.NEW, FileStatus.UPDATED):
-        log.info("issue file %s file=%s issue=%s", result.status, result.file_name, result.issue_id)
+        log.info(
+            "issue file %s file=%s issue=%s detail=%r",
+            result.status,
+            result.file_name,
+            result.issue_id,
+            result.reason,
+        )
     elif result.status == FileStatus.BAD:
         log.warning("issue file rejected file=%s reason=%r", result.file_name, result.reason)
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from dataclasses import dataclass
 
-from bot.content.decode import UndecodableError, decode_issue_bytes
+from bot.content.decode import UndecodableError, decode_issue
 from bot.content.parse import IssueFormatError, parse_issue
+from bot.content.repair import Repair
 from bot.content.types import Issue
+
+
+@dataclass(frozen=True)
+class IssueFile:
+    """An issue file read: the issue, the text it was parsed from (what storage keeps), and
+    what the mojibake repair did to get that text."""
+
+    issue: Issue
+    text: str
+    repair: Repair
 
 
 def read_issue(data: bytes, *, file_name: str = "") -> Issue:
@@ -16,18 +28,26 @@ def read_issue(data: bytes, *, file_name: str = "") -> Issue:
     The content hash is the file's bytes' own, so a scanner can tell an unchanged file without
     decoding it again.
     """
-    return read_issue_and_text(data, file_name=file_name)[0]
+    return read_issue_file(data, file_name=file_name).issue
 
 
-def read_issue_and_text(data: bytes, *, file_name: str = "") -> tuple[Issue, str]:
-    """`read_issue`, and the decoded text it was parsed from (what storage keeps)."""
-    text = decode_issue_bytes(data)
-    issue = parse_issue(text, file_name=file_name)
-    return dataclasses.replace(issue, content_hash=file_hash(data)), text
+def read_issue_file(data: bytes, *, file_name: str = "") -> IssueFile:
+    """`read_issue`, with the decoded text and the repair it took."""
+    repaired = decode_issue(data)
+    issue = parse_issue(repaired.text, file_name=file_name)
+    issue = dataclasses.replace(issue, content_hash=file_hash(data))
+    return IssueFile(issue, repaired.text, repaired)
 
 
 def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-__all__ = ["IssueFormatError", "UndecodableError", "file_hash", "read_issue", "read_issue_and_text"]
+__all__ = [
+    "IssueFile",
+    "IssueFormatError",
+    "UndecodableError",
+    "file_hash",
+    "read_issue",
+    "read_issue_file",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-from bot.content.repair import repair_text
+from bot.content.repair import Repair, repair_logged
 
 
 class UndecodableError(ValueError):
@@ -19,6 +19,11 @@ _MAX_CONTROL_SHARE = 0.01
 
 def decode_issue_bytes(data: bytes) -> str:
     """Decode an issue file's bytes to text with `\\n` line ends and mojibake repaired."""
+    return decode_issue(data).text
+
+
+def decode_issue(data: bytes) -> Repair:
+    """`decode_issue_bytes`, with how many characters the mojibake repair rebuilt and guessed."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     if b"\x00" in data:
@@ -28,7 +33,7 @@ def decode_issue_bytes(data: bytes) -> str:
     if text and controls / len(text) > _MAX_CONTROL_SHARE:
         raise UndecodableError("binary data (control characters), not a text file")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return repair_text(text)
+    return repair_logged(text)
 
 
 def _decode(data: bytes) -> str:

@@ -51,6 +51,11 @@ class Repair:
 
 def repair_text(text: str) -> str:
     """Return `text` with mojibake undone as far as it can be, logging what was done."""
+    return repair_logged(text).text
+
+
+def repair_logged(text: str) -> Repair:
+    """`repair`, logging what was done."""
     result = repair(text)
     if result.restored:
         logger.info(
@@ -59,7 +64,7 @@ def repair_text(text: str) -> str:
             result.guessed,
             extra={"chars_restored": result.restored, "guesses": result.guessed},
         )
-    return result.text
+    return result
 
 
 def repair(text: str) -> Repair:

@@ -4,7 +4,7 @@ import codecs
 
 import pytest
 
-from bot.content.decode import UndecodableError, decode_issue_bytes
+from bot.content.decode import UndecodableError, decode_issue, decode_issue_bytes
 
 SAMPLE = (
     "# 1. [标题](https://example.com) | 来源\n\n"
@@ -40,7 +40,16 @@ def test_mojibake_seed_is_partly_repaired(seed_bytes: dict[str, bytes]) -> None:
     original = seed_bytes["001"].decode("utf-8").split("\n")
     assert len(repaired) == len(original)
     exact = sum(a == b for a, b in zip(repaired, original, strict=True))
-    assert exact >= 165  # ftfy alone: 100; with the lossy repair (issue #4): 165
+    assert exact >= 166  # ftfy alone: 100; with the lossy repair (issue #4): 166
+
+
+def test_decoding_says_what_the_repair_did(seed_bytes: dict[str, bytes]) -> None:
+    damaged = decode_issue(seed_bytes["000"])
+    assert (damaged.restored, damaged.guessed) == (2402, 514)
+    assert damaged.text == decode_issue_bytes(seed_bytes["000"])
+    clean = decode_issue(seed_bytes["001"])
+    assert (clean.restored, clean.guessed) == (0, 0)
+    assert clean.text == seed_bytes["001"].decode("utf-8")
 
 
 @pytest.mark.parametrize(

@@ -461,3 +461,26 @@ async def test_admin_uploads_an_issue_file(fakegram: Fakegram, running_bot: BotP
     expected = issue_messages(read_issue(ISSUE_TEXT.encode()))
     received = await fakegram.wait_for_messages(len(expected), 2501, since, timeout=30)
     assert [m["text"] for m in received] == [shown(m) for m in expected]
+
+
+async def test_an_uploaded_damaged_file_is_repaired_and_the_admin_told(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    subscriber = await reader(fakegram, 2502)
+    await subscriber.answer("/subscribe")
+    admin = await reader(fakegram, running_bot.admin_id)
+    await admin.answer("/start")
+    issue_id = "20990402"
+    text = ISSUE_TEXT.replace(ISSUE_ID, issue_id)
+    # What a Windows editor makes of UTF-8: bytes cp1254 cannot show are gone.
+    damaged = text.encode("utf-8").decode("cp1254", errors="ignore").encode("utf-8")
+
+    since, subscriber_since = await admin.last_seq(), await subscriber.last_seq()
+    await fakegram.send_document(admin.user_id, f"{issue_id}.md", damaged)
+    (answer,) = await fakegram.wait_for_messages(1, admin.user_id, since, timeout=30)
+    assert answer["text"].startswith(f"✅ Received {issue_id}.md")
+    assert "2 items; mojibake repaired: 38 characters restored, 5 of them guessed" in answer["text"]
+
+    expected = issue_messages(read_issue(text.encode()))
+    received = await fakegram.wait_for_messages(len(expected), 2502, subscriber_since, timeout=30)
+    assert [m["text"] for m in received] == [shown(m) for m in expected]  # the editor's words
