@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from bot import storage
-from bot.content import read_issue_and_text
+from bot.content import read_issue_file
 from bot.handlers import keyboards
 from bot.handlers.archive import SEARCH_STORE_KEY, SEARCH_STORE_SIZE, remember_query, search_page
 from bot.handlers.texts import EN, ZH
@@ -25,8 +25,8 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     storage.migrate(engine)
     with Session(engine) as session:
         for path in sorted(ISSUES.glob("*.md")):
-            issue, text = read_issue_and_text(path.read_bytes(), file_name=path.name)
-            storage.upsert_issue(session, issue, text, path.name)
+            read = read_issue_file(path.read_bytes(), file_name=path.name)
+            storage.upsert_issue(session, read.issue, read.text, path.name)
         session.commit()
         yield session
     engine.dispose()
