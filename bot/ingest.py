@@ -24,9 +24,9 @@ from bot.content import (
     read_issue,
     read_issue_file,
 )
-from bot.content.repair import Repair
 
 if TYPE_CHECKING:
+    from bot.content.repair import Repair
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -159,11 +159,13 @@ def _repaired(repair: Repair) -> str:
     """What an editor should know of a damaged file: the wording may not be theirs."""
     if not repair.restored:
         return ""
+    restored = f"{repair.restored} character{'s' if repair.restored != 1 else ''} restored"
     if not repair.guessed:
-        return f"; mojibake repaired: {repair.restored} characters restored"
+        return f"; mojibake repaired: {restored}"
     return (
-        f"; mojibake repaired: {repair.restored} characters restored, {repair.guessed} of them"
-        " guessed from context (check the wording, or send the file again saved as UTF-8)"
+        f"; mojibake repaired: {restored}, {repair.guessed} of them guessed from context (check"
+        " the wording, or send the original file: this copy was opened in the wrong encoding"
+        " and saved again)"
     )
 
 

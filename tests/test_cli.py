@@ -99,7 +99,7 @@ def test_run_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
 def test_ingest_says_when_a_file_needed_its_mojibake_repaired(tmp_path: Path) -> None:
     issues = tmp_path / "issues"
     issues.mkdir()
-    (issues / "20210305.md").write_bytes(seed_path("000").read_bytes())  # 001, damaged
+    (issues / "20210305.md").write_bytes(seed_path("000").read_bytes())  # seed 001's, damaged
     (issues / "20210312.md").write_bytes(seed_path("002").read_bytes())
 
     result = _ingest(tmp_path)
@@ -107,7 +107,7 @@ def test_ingest_says_when_a_file_needed_its_mojibake_repaired(tmp_path: Path) ->
     repaired, clean = (line for line in result.stdout.splitlines() if ": new (issue" in line)
     assert repaired == (
         "20210305.md: new (issue 20210305): 9 items; mojibake repaired: 2402 characters "
-        "restored, 514 of them guessed from context (check the wording, or send the file again "
-        "saved as UTF-8)"
+        "restored, 514 of them guessed from context (check the wording, or send the original "
+        "file: this copy was opened in the wrong encoding and saved again)"
     )
     assert clean.endswith(" items")  # a clean file says nothing of repairs

@@ -55,7 +55,7 @@ def repair_text(text: str) -> str:
 
 
 def repair_logged(text: str) -> Repair:
-    """`repair`, logging what was done."""
+    """Repair `text` as `repair` does, and log how many characters were restored and guessed."""
     result = repair(text)
     if result.restored:
         logger.info(

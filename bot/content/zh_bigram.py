@@ -27,6 +27,8 @@ _TAG = re.compile(r"/[a-z]+")
 # How many words of running text the word list counts as: 10 million beat 1, 3 and 30 million
 # on seed 000 and the damaged samples (with BIGRAM_WEIGHT retuned to 0.4).
 WORD_LIST_TOKENS = 10_000_000
+# Words expected less often than this in that much text are left out: noise, and slower.
+_LEAST_SEEN = 1.0
 
 
 def _fold_table() -> dict[int, str]:
@@ -50,13 +52,16 @@ class CharBigram:
     """Counts of character n-grams (n = 1 to ORDER), with smoothed conditional scores."""
 
     counts: dict[str, float]  # n-gram → occurrences (fractional from the word list)
-    followers: dict[str, int]  # context → how many distinct characters follow it
     total: int
-    # context → occurrences followed by a character; the unigram counts, plus the word list's
-    # pairs, which teach what follows what but not how common a character is.
+    # context → its occurrences: the unigram counts, plus the word list's pairs, which teach
+    # what follows what but not how common a character is.
     contexts: dict[str, float]
+    # context → what its n-grams keep of its occurrences after discounting; the rest of its
+    # share goes to the lower order, so the scores after a context sum to exactly 1.
+    kept: dict[str, float]
 
     def knows(self, char: str) -> bool:
+        """Whether the running text had `char` (the word list teaches pairs, not characters)."""
         return normalise(char) in self.counts
 
     def score(self, context: str, char: str) -> float:
@@ -71,46 +76,52 @@ class CharBigram:
         if not seen:
             return lower
         gram = max(self.counts.get(context + char, 0) - _DISCOUNT, 0.0) / seen
-        # A context seen only at line ends has no followers: fall back on the lower order.
-        backoff = max(_DISCOUNT * self.followers.get(context, 0), 1.0) / seen
+        # The discounts, and occurrences at line ends (followed by nothing), go to the lower order.
+        backoff = (seen - self.kept.get(context, 0.0)) / seen
         return gram + backoff * lower
 
 
 def count_corpus(corpus: str) -> CharBigram:
     """Count a corpus of lines; spaces and tags such as `/b` after each character are ignored."""
     text = normalise(_TAG.sub("", corpus).replace(" ", ""))
-    counts: dict[str, int] = {}
-    followers: Counter[str] = Counter()
+    counts: dict[str, float] = {}
     grams = text
     # Counting the whole text at once is several times faster than line by line.
     for n in range(1, ORDER + 1):
         if n > 1:
             grams = list(map(str.__add__, grams, text[n - 1 :]))
-        found = {g: k for g, k in Counter(grams).items() if "\n" not in g}
-        counts.update(found)
-        if n > 1:
-            followers.update(g[:-1] for g in found)
+        counts.update((g, k) for g, k in Counter(grams).items() if "\n" not in g)
     total = sum(k for g, k in counts.items() if len(g) == 1)
-    return CharBigram(counts, dict(followers), total, contexts=counts)
+    kept: Counter[str] = Counter()
+    for gram, seen in counts.items():
+        if len(gram) > 1:
+            kept[gram[:-1]] += max(seen - _DISCOUNT, 0.0)
+    # In running text a context's occurrences are its counts (one table serves both).
+    return CharBigram(counts, total, contexts=counts, kept=dict(kept))
 
 
 def add_words(model: CharBigram, words: dict[str, float], tokens: float) -> CharBigram:
     """`model` with the character pairs inside `words` (word → probability) counted as if
-    `tokens` words of running text had been read; pairs across word boundaries are not learnt."""
+    `tokens` words of running text had been read; pairs across word boundaries are not learnt.
+
+    Only pairs are added, whatever ORDER is: longer n-grams still come from the corpus alone.
+    A character only the word list has is still not `knows`-n: plain text of it is not scored.
+    """
     counts = dict(model.counts)
     contexts = dict(model.contexts)
-    followers = Counter(model.followers)
+    kept = dict(model.kept)
     for word, probability in words.items():
         seen = probability * tokens
-        if seen < 0.5 or len(word) < 2:
-            continue  # fewer than half an occurrence: noise; one character has no pair
+        if seen < _LEAST_SEEN or len(word) < 2:
+            continue
         text = normalise(word)
         for pair in map(str.__add__, text, text[1:]):
-            if pair not in counts:
-                followers[pair[0]] += 1
-            counts[pair] = counts.get(pair, 0) + seen
-            contexts[pair[0]] = contexts.get(pair[0], 0) + seen
-    return CharBigram(counts, dict(followers), model.total, contexts)
+            before = counts.get(pair, 0.0)
+            counts[pair] = before + seen
+            contexts[pair[0]] = contexts.get(pair[0], 0.0) + seen
+            gained = max(before + seen - _DISCOUNT, 0.0) - max(before - _DISCOUNT, 0.0)
+            kept[pair[0]] = kept.get(pair[0], 0.0) + gained
+    return CharBigram(counts, model.total, contexts, kept)
 
 
 @cache

@@ -168,15 +168,19 @@ def test_best_reading_prefers_words() -> None:
 
 
 def test_word_list_teaches_pairs_the_corpus_lacks() -> None:
-    corpus = count_corpus("十/s 位/s\n重/s 要/s\n")
-    learnt = add_words(corpus, {"量子": 0.5, "子": 0.5, "重要": 0.001}, tokens=10)
+    # Enough running text that the unigram scores come close to summing to 1.
+    corpus = count_corpus("十/s 位/s 重/s 要/s 量/s 子/s 轻/s\n" * 5000)
+    words = {"量子": 0.5, "子": 0.4, "重要": 0.001, "轻量": 0.07}
+    learnt = add_words(corpus, words, tokens=10)
     assert learnt.score("量", "子") > corpus.score("量", "子")
     assert learnt.score("量", "子") > learnt.score("量", "十")
     # Pairs only: how common a character is still comes from the running text.
     assert learnt.score("", "量") == corpus.score("", "量")
-    assert learnt.counts["重要"] == corpus.counts["重要"]  # 0.01 of an occurrence: ignored
-    total = sum(math.exp(learnt.score("量", c)) for c in "十位重要量子")
-    assert total <= 1.0 + 1e-9  # still a distribution over what follows
+    # Expected less than once in that much text (0.01, 0.7): ignored as noise.
+    assert learnt.counts["重要"] == corpus.counts["重要"]
+    assert "轻量" not in learnt.counts
+    for context in "十位重要量子轻":  # after every character, still a distribution
+        assert sum(math.exp(learnt.score(context, c)) for c in "十位重要量子轻") <= 1 + 1e-9
 
 
 def test_brackets_pair_up() -> None:
