@@ -14,12 +14,16 @@ from bot.content.types import Issue
 
 @dataclass(frozen=True)
 class IssueFile:
-    """An issue file read: the issue, the text it was parsed from (what storage keeps), and
-    what the mojibake repair did to get that text."""
+    """An issue file read: the issue, and the repaired text it was parsed from with what the
+    mojibake repair did to get it."""
 
     issue: Issue
-    text: str
     repair: Repair
+
+    @property
+    def text(self) -> str:
+        """The decoded, repaired text the issue was parsed from (what storage keeps)."""
+        return self.repair.text
 
 
 def read_issue(data: bytes, *, file_name: str = "") -> Issue:
@@ -36,7 +40,7 @@ def read_issue_file(data: bytes, *, file_name: str = "") -> IssueFile:
     repaired = decode_issue(data)
     issue = parse_issue(repaired.text, file_name=file_name)
     issue = dataclasses.replace(issue, content_hash=file_hash(data))
-    return IssueFile(issue, repaired.text, repaired)
+    return IssueFile(issue, repaired)
 
 
 def file_hash(data: bytes) -> str:
