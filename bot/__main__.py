@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
@@ -65,8 +66,7 @@ def _run(settings: Settings) -> int:
 
     settings.require_bot_token()
     engine = _open_database(settings)
-    run_polling(build_application(settings, engine))
-    return 0
+    return _until_stopped(settings, lambda: run_polling(build_application(settings, engine)))
 
 
 def _webhook(settings: Settings) -> int:
@@ -75,7 +75,20 @@ def _webhook(settings: Settings) -> int:
     settings.require_bot_token()
     webhook = settings.require_webhook()  # checked before the database is touched
     engine = _open_database(settings)
-    run_webhook(build_application(settings, engine), webhook)
+    return _until_stopped(
+        settings, lambda: run_webhook(build_application(settings, engine), webhook)
+    )
+
+
+def _until_stopped(settings: Settings, serve: Callable[[], None]) -> int:
+    """Serve until stopped; a Telegram that cannot be reached or refuses the token at start
+    is one line and exit 1 (once running, the bot retries on its own)."""
+    from telegram.error import TelegramError
+
+    try:
+        serve()
+    except TelegramError as error:
+        return _fail(f"cannot start with Telegram at {settings.telegram_api_url}: {error}")
     return 0
 
 

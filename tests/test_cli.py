@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,29 @@ def test_ingest_says_when_a_file_needed_its_mojibake_repaired(tmp_path: Path) ->
         "file: this copy was opened in the wrong encoding and saved again)"
     )
     assert clean.endswith(" items")  # a clean file says nothing of repairs
+
+
+def test_run_that_cannot_reach_telegram_ends_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    api = f"http://127.0.0.1:{port}/bot"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+            "BOT_TOKEN": "123456:test-token",
+            "TELEGRAM_API_URL": api,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "ISSUES_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: cannot start with Telegram at {api}: ")
