@@ -85,11 +85,22 @@ def _until_stopped(settings: Settings, serve: Callable[[], None]) -> int:
     is one line and exit 1 (once running, the bot retries on its own)."""
     from telegram.error import TelegramError
 
+    ptb = logging.getLogger("telegram.ext")
+    ptb.addFilter(_drop_start_failure)
     try:
         serve()
     except TelegramError as error:
         return _fail(f"cannot start with Telegram at {settings.telegram_api_url}: {error}")
+    finally:
+        ptb.removeFilter(_drop_start_failure)
     return 0
+
+
+def _drop_start_failure(record: logging.LogRecord) -> bool:
+    """PTB logs a start Telegram refuses with a full traceback before raising it; the raise
+    becomes the one error line above, so that record is dropped."""
+    failed = record.levelno >= logging.ERROR
+    return not (failed and record.getMessage().startswith("Network Retry Loop (Bootstrap"))
 
 
 def _ingest(settings: Settings) -> int:

@@ -138,3 +138,4 @@ def test_run_that_cannot_reach_telegram_ends_with_one_line(tmp_path: Path) -> No
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: cannot start with Telegram at {api}: ")
+    assert "Traceback" not in result.stderr
