@@ -103,9 +103,13 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
         owners = {record.id: record.file_name for record in storage.list_issues(session, 10**6)}
     claimed: dict[str, str] = {}  # issue id → file providing it in this scan
     for path in files:
-        with Session(engine) as session:
-            result = _ingest_file(session, path, known, owners, present, claimed)
-            session.commit()
+        try:
+            with Session(engine) as session:
+                result = _ingest_file(session, path, known, owners, present, claimed)
+                session.commit()
+        except Exception as error:  # one odd file must not stop the scan of the others
+            log.exception("issue file failed file=%s", path.name)
+            result = _record_failure(engine, path, error)
         report.files.append(result)
         _log(result)
     return report
@@ -153,6 +157,15 @@ def _ingest_file(
         storage.UpsertResult.UNCHANGED: FileStatus.UNCHANGED,
     }[upserted]
     return FileResult(name, status, issue.id, f"{len(issue.items)} items{_repaired(read.repair)}")
+
+
+def _record_failure(engine: Engine, path: Path, error: Exception) -> FileResult:
+    """Remember a file that failed unexpectedly as bad, so the next scans skip it quietly."""
+    reason = f"could not be stored: {error}"[:300]
+    with Session(engine) as session:
+        storage.record_bad_file(session, path.name, file_hash(path.read_bytes()), reason)
+        session.commit()
+    return FileResult(path.name, FileStatus.BAD, reason=reason)
 
 
 def _repaired(repair: Repair) -> str:
@@ -215,9 +228,16 @@ def publish_pending(services: Services) -> dict[str, int]:
 
     published = {}
     with services.session() as session:
-        for record in storage.unpublished_issues(session):
-            published[record.id] = broadcast_issue(session, record.id)
-            log.info("issue published issue=%s deliveries=%d", record.id, published[record.id])
+        pending = [record.id for record in storage.unpublished_issues(session)]
+    # One transaction per issue, so an issue that cannot be published holds back no other.
+    for issue_id in pending:
+        try:
+            with services.session() as session:
+                published[issue_id] = broadcast_issue(session, issue_id)
+        except Exception:
+            log.exception("issue not published issue=%s", issue_id)
+            continue
+        log.info("issue published issue=%s deliveries=%d", issue_id, published[issue_id])
     if published:
         services.sender.wake()
     return published

@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from markdown_it.token import Token
 
@@ -26,6 +27,8 @@ _READING_TIME = re.compile(r"需要\s*(\d+\s*[~～\-–]\s*\d+|\d+)\s*分钟")
 _SOURCE_SEPARATOR = re.compile(r"^[\s|｜]+")
 # Chinese reading speed used when the intro does not say how long the issue takes.
 _CHARS_PER_MINUTE = 400
+# An item numbered beyond this is a typo, and would not fit the database's integer.
+MAX_ITEM_NUMBER = 9999
 
 
 @dataclass(frozen=True)
@@ -100,10 +103,24 @@ def _intro(preamble: Sequence[Token]) -> str:
 
 
 def _issue_id(intro: str, file_name: str) -> str:
+    """The first real date of the intro (after 简报, else anywhere), else of the file name."""
+    impossible = None
     for pattern, where in ((_ISSUE_DATE_IN_INTRO, intro), (_DATE, intro), (_DATE, file_name)):
-        if match := pattern.search(where):
-            return match.group(1)
+        for match in pattern.finditer(where):
+            if _is_date(match.group(1)):
+                return match.group(1)
+            impossible = impossible or match.group(1)
+    if impossible:
+        raise IssueFormatError(f"the issue date {impossible} is not a real date (YYYYMMDD)")
     raise IssueFormatError("no issue date (YYYYMMDD) in the intro or the file name")
+
+
+def _is_date(digits: str) -> bool:
+    try:
+        datetime.strptime(digits, "%Y%m%d")
+    except ValueError:
+        return False
+    return True
 
 
 def _reading_time(intro: str, text: str) -> str:
@@ -153,7 +170,10 @@ def _number_and_rest(text: str) -> tuple[int, str]:
     match = _NUMBERED.match(text)
     if not match:
         return 0, text
-    return int(match.group(1)), text[match.end() :]
+    number = int(match.group(1))
+    if number > MAX_ITEM_NUMBER:
+        raise IssueFormatError(f"item number {number} is too large (at most {MAX_ITEM_NUMBER})")
+    return number, text[match.end() :]
 
 
 def _inline_text_of(parent: Token, children: Sequence[Token]) -> str:

@@ -18,17 +18,18 @@ BOOK_SIZE = 64
 
 
 @lru_cache(maxsize=64)
-def messages_of_text(raw_text: str) -> tuple[OutgoingMessage, ...]:
-    """An issue's messages, rebuilt from its stored text (deterministic, so a restart sends
-    the very same parts). Cached: the sender asks for every delivery."""
-    return tuple(issue_messages(parse_issue(raw_text)))
+def messages_of_text(raw_text: str, file_name: str) -> tuple[OutgoingMessage, ...]:
+    """An issue's messages, rebuilt from its stored text and file name (whose date names the
+    issue when the intro has none); deterministic, so a restart sends the very same parts.
+    Cached: the sender asks for every delivery."""
+    return tuple(issue_messages(parse_issue(raw_text, file_name=file_name)))
 
 
 def issue_messages_of(session: Session, issue_id: str) -> tuple[OutgoingMessage, ...]:
     record = storage.get_issue(session, issue_id)
     if record is None:
         raise KeyError(issue_id)
-    return messages_of_text(record.raw_text)
+    return messages_of_text(record.raw_text, record.file_name)
 
 
 def indices_for(
@@ -118,7 +119,7 @@ class MessageBook:
             elif known is None or known[0] != content_hash:
                 record = session.get(IssueRecord, issue_id)
                 if record is not None:
-                    messages = messages_of_text(record.raw_text)
+                    messages = messages_of_text(record.raw_text, record.file_name)
                     self._issues[issue_id] = (record.content_hash, messages)
 
     def _load_notices(self, session: Session, notice_ids: set[int | None]) -> None:

@@ -112,10 +112,20 @@ def test_issue_id_falls_back_to_the_file_name() -> None:
     assert issue.reading_time == "1 分钟"
 
 
+def test_an_impossible_date_in_the_intro_gives_way_to_the_file_name() -> None:
+    text = "> 导读：AI 简报 20219999 期\n\n# 1. [a](https://a.example) | b\n"
+    assert parse_issue(text, file_name="20210602.md").id == "20210602"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("# 1. [a](https://a.example)\n", "no issue date"),
+        ("> AI 简报 20211399 期\n\n# 1. [a](https://a.example)\n", "20211399 is not a real date"),
+        (
+            "> 导读：AI 简报 20220101 期\n\n# 99999999999999999999. [a](https://a.example)\n",
+            "item number 99999999999999999999 is too large",
+        ),
         ("> 导读：AI 简报 20220101 期\n\njust prose, no items\n", "no numbered items"),
         ("> 导读：AI 简报 20220101 期\n\n```\n# 1. not an item\n```\n", "no numbered items"),
     ],

@@ -1,0 +1,69 @@
+"""A scan of real files into a real database, and the broadcast that follows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot import ingest, storage
+from bot.delivery.broadcast import broadcast_issue
+from bot.ingest import FileStatus, ingest_directory
+from tests.conftest import seed_path
+
+NAMELESS = "> 导读：本期新闻很精彩\n\n# 1. [八月 芯片](https://a.example) | 源\n\n正文\n"
+
+
+def _statuses(engine: Engine, issues: Path) -> dict[str, FileStatus]:
+    return {f.file_name: f.status for f in ingest_directory(engine, issues).files}
+
+
+def test_an_issue_dated_only_by_its_file_name_is_broadcast(engine: Engine, tmp_path: Path) -> None:
+    (tmp_path / "20210801.md").write_text(NAMELESS, encoding="utf-8")
+    assert _statuses(engine, tmp_path) == {"20210801.md": FileStatus.NEW}
+    with Session(engine) as session:
+        storage.upsert_chat(session, 7, chat_type="private")
+        storage.subscribe(session, 7)
+        # The stored text has no date of its own: rebuilding its messages needs the file name.
+        assert broadcast_issue(session, "20210801") == 2  # the header and the one item
+        session.commit()
+
+
+def test_an_item_number_too_large_for_the_database_is_a_bad_file(
+    engine: Engine, tmp_path: Path
+) -> None:
+    huge = "> AI 简报 20210603 期\n\n# 99999999999999999999. [大号](https://a.example) | 源\n"
+    (tmp_path / "20210603.md").write_text(huge, encoding="utf-8")
+    (tmp_path / "20210701.md").write_bytes(seed_path("002").read_bytes())
+    report = ingest_directory(engine, tmp_path)
+    assert [(f.file_name, f.status) for f in report.files] == [
+        ("20210603.md", FileStatus.BAD),
+        ("20210701.md", FileStatus.NEW),
+    ]
+    assert "too large" in report.files[0].reason
+
+
+def test_a_file_that_fails_unexpectedly_is_remembered_and_the_scan_goes_on(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.md").write_bytes(seed_path("001").read_bytes())
+    (tmp_path / "b.md").write_bytes(seed_path("002").read_bytes())
+    upsert = storage.upsert_issue
+
+    def fail_for_a(session: Session, issue, text: str, name: str):  # type: ignore[no-untyped-def]
+        if name == "a.md":
+            raise RuntimeError("disk on fire")
+        return upsert(session, issue, text, name)
+
+    monkeypatch.setattr(ingest.storage, "upsert_issue", fail_for_a)
+    report = ingest_directory(engine, tmp_path)
+    assert [(f.file_name, f.status) for f in report.files] == [
+        ("a.md", FileStatus.BAD),
+        ("b.md", FileStatus.NEW),
+    ]
+    assert report.files[0].reason == "could not be stored: disk on fire"
+    monkeypatch.undo()
+    # Remembered: the same bytes are skipped, not retried with a traceback every scan.
+    assert _statuses(engine, tmp_path)["a.md"] == FileStatus.STILL_BAD
