@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "preview":
         return _preview(args.file, html=args.html)
-    _configure_logging()
     try:
+        _configure_logging()
         settings = load_settings()
         if args.command == "run":
             return _run(settings)
@@ -43,9 +43,15 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error))
 
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def _configure_logging() -> None:
+    level = os.environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in _LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {level!r}")
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -119,7 +125,11 @@ def _preview(path: Path, *, html: bool) -> int:
         return _fail(f"cannot read {path}: {error.strerror or error}")
     except (UndecodableError, IssueFormatError) as error:
         return _fail(f"{path}: {error}")
-    print(format_preview(issue, issue_messages(issue), html=html))
+    try:
+        print(format_preview(issue, issue_messages(issue), html=html))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head` stopped reading: nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -77,6 +77,11 @@ def test_ingest_bad_configuration_is_one_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("error: DATABASE_URL")
+    level = _ingest(tmp_path, LOG_LEVEL="loud")
+    assert level.returncode != 0
+    assert level.stderr.strip() == (
+        "error: LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'"
+    )
     missing = _ingest(tmp_path)  # no issues/ folder
     assert missing.returncode != 0
     assert "issues folder" in missing.stderr

@@ -59,3 +59,17 @@ def test_preview_bad_input_is_one_line_and_non_zero(
     assert result.stderr.count("\n") == 1
     assert error in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_preview_into_a_pipe_closed_early_ends_quietly() -> None:
+    """`preview FILE | head` closes the pipe before the preview is written."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "preview", "--html", str(seed_path("001"))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # long before the interpreter has started
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert b"Traceback" not in stderr
