@@ -16,6 +16,8 @@ from bot.handlers.common import recent_ids, register_chat, reply, services_of, t
 from bot.handlers.keyboards import IssueEntry, ResultEntry, SendIssue, SendItem, ShowSearchPage
 from bot.handlers.texts import Texts
 from bot.handlers.views import (
+    MAX_SEARCH_CHARS,
+    MAX_SEARCH_TERMS,
     PAGE_SIZE,
     clamp_page,
     command_argument,
@@ -125,8 +127,14 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     t = texts_of(update)
     message = update.effective_message
     query = " ".join(command_argument(message.text or "").split()) if message else ""
-    if not parse_terms(query):
+    terms = parse_terms(query)
+    if not terms:
         await reply(update, t.search_usage)
+        return
+    if len(terms) > MAX_SEARCH_TERMS or len(query) > MAX_SEARCH_CHARS:
+        await reply(
+            update, t.search_too_long.format(terms=MAX_SEARCH_TERMS, chars=MAX_SEARCH_CHARS)
+        )
         return
     with services_of(context).session() as session:
         register_chat(session, update)

@@ -37,6 +37,7 @@ class Texts:
     already_keywords: str
     keyword_too_long: str
     too_many_keywords: str
+    too_many_followed: str
     subscribe_hint: str
     unsubscribed_all: str
     not_subscribed: str
@@ -60,6 +61,7 @@ class Texts:
     stale_button: str
     search_usage: str
     search_none: str
+    search_too_long: str
     search_header: str
     search_line: str
     search_expired: str
@@ -116,6 +118,10 @@ EN = Texts(
         "Try a shorter word, e.g. <code>/subscribe GPT</code>."
     ),
     too_many_keywords="Please follow at most {limit} keywords at once.",
+    too_many_followed=(
+        "This chat would follow {count} keywords; at most {limit}. "
+        "Drop some first, e.g. <code>/unsubscribe GPT</code>."
+    ),
     subscribe_hint="Use /subscribe for every issue, or <code>/subscribe GPT 机器人</code>.",
     unsubscribed_all="🔕 Unsubscribed: this chat will get no more issues.",
     not_subscribed="This chat is not subscribed.",
@@ -139,6 +145,7 @@ EN = Texts(
     stale_button="This button no longer works.",
     search_usage="What should I look for? For example <code>/search GPT</code>.",
     search_none="Nothing matches {query}. Try fewer or shorter words.",
+    search_too_long="Please search with at most {terms} words and {chars} characters.",
     search_header="🔎 {query}: {total} results, page {page}/{pages}",
     search_line="{position}. {title} <i>({issue_id} #{number})</i>",
     search_expired="This search has expired; please search again.",
@@ -200,6 +207,10 @@ ZH = Texts(
         "请换个短一点的词，例如 <code>/subscribe GPT</code>。"
     ),
     too_many_keywords="一次最多关注 {limit} 个关键词。",
+    too_many_followed=(
+        "这样本聊天会关注 {count} 个关键词，最多 {limit} 个。"
+        "请先取消一些，例如 <code>/unsubscribe GPT</code>。"
+    ),
     subscribe_hint="用 /subscribe 订阅每一期，或 <code>/subscribe GPT 机器人</code> 只关注关键词。",
     unsubscribed_all="🔕 已取消订阅：本聊天不会再收到简报。",
     not_subscribed="本聊天没有订阅。",
@@ -223,6 +234,7 @@ ZH = Texts(
     stale_button="这个按钮已失效。",
     search_usage="要搜索什么？例如 <code>/search GPT</code>。",
     search_none="没有找到与 {query} 相关的新闻，试试更少或更短的词。",
+    search_too_long="搜索请用最多 {terms} 个词、{chars} 个字符。",
     search_header="🔎 {query}：共 {total} 条，第 {page}/{pages} 页",
     search_line="{position}. {title} <i>（{issue_id} 第 {number} 条）</i>",
     search_expired="这次搜索已过期，请重新搜索。",

@@ -9,6 +9,7 @@ from bot import storage
 from bot.handlers.common import register_chat, reply, services_of, texts_of
 from bot.handlers.views import (
     MAX_KEYWORDS_AT_ONCE,
+    MAX_KEYWORDS_PER_CHAT,
     command_argument,
     display_name,
     help_text,
@@ -62,8 +63,14 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
     with services_of(context).session() as session:
         chat_id = register_chat(session, update, reactivate=True)
-        added = storage.subscribe(session, chat_id, keywords)
-    await reply(update, subscribed_text(t, added, keywords))
+        followed = {k for k in storage.subscriptions_of(session, chat_id) if k is not None}
+        # More keywords than this would no longer list in one message.
+        count = len(followed | {storage.normalize_keyword(k) for k in keywords})
+        if count > MAX_KEYWORDS_PER_CHAT:
+            text = t.too_many_followed.format(count=count, limit=MAX_KEYWORDS_PER_CHAT)
+        else:
+            text = subscribed_text(t, storage.subscribe(session, chat_id, keywords), keywords)
+    await reply(update, text)
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -17,6 +17,11 @@ from bot.storage import Stats
 
 PAGE_SIZE = 5  # search results per page (SPEC §3)
 MAX_KEYWORDS_AT_ONCE = 20
+# 50 keywords of the longest kind still list in one message (Telegram's limit is 4096).
+MAX_KEYWORDS_PER_CHAT = 50
+MAX_SEARCH_TERMS = 20
+MAX_SEARCH_CHARS = 200
+SHOWN_QUERY = 80  # characters of a query or an issue id echoed back
 SHOWN_IDS = 5  # valid issue ids offered after a bad /issue or /push
 SHOWN_KEYWORD = 40  # characters of an over-long keyword echoed back
 
@@ -51,8 +56,13 @@ def clamp_page(page: int, total: int, per_page: int = PAGE_SIZE) -> int:
     return min(max(page, 0), page_count(total, per_page) - 1)
 
 
+def shortened(text: str, limit: int = SHOWN_QUERY) -> str:
+    """`text` cut to `limit` characters, so that echoing a reader's input stays short."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def quoted(term: str) -> str:
-    return f"“{html.escape(term)}”"
+    return f"“{html.escape(shortened(term))}”"
 
 
 def quoted_list(terms: Iterable[str | None], t: Texts) -> str:
@@ -77,7 +87,7 @@ def help_text(t: Texts, *, name: str | None = None, admin: bool = False) -> str:
 
 
 def too_long_keyword(t: Texts, keyword: str, limit: int) -> str:
-    shown = keyword if len(keyword) <= SHOWN_KEYWORD else keyword[: SHOWN_KEYWORD - 1] + "…"
+    shown = shortened(keyword, SHOWN_KEYWORD)
     return t.keyword_too_long.format(length=len(keyword), limit=limit, keyword=quoted(shown))
 
 
@@ -105,7 +115,7 @@ def valid_ids_text(t: Texts, issue_ids: Sequence[str]) -> str:
 
 
 def unknown_issue_text(t: Texts, issue_id: str, issue_ids: Sequence[str]) -> str:
-    unknown = t.issue_unknown.format(issue_id=f"<code>{html.escape(issue_id)}</code>")
+    unknown = t.issue_unknown.format(issue_id=f"<code>{html.escape(shortened(issue_id))}</code>")
     return f"{unknown}\n{valid_ids_text(t, issue_ids)}"
 
 

@@ -163,6 +163,24 @@ async def test_a_500_character_keyword_gets_a_short_helpful_reply(
         assert storage.subscriptions_of(session, 1301) == []
 
 
+async def test_a_chat_follows_at_most_50_keywords_and_can_still_list_them(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1351)
+    for batch in range(2):  # 40 keywords of the longest kind
+        keywords = " ".join(f"{batch}{n:02d}".ljust(64, "x") for n in range(20))
+        assert "Now following" in await chat.answer(f"/subscribe {keywords}")
+    refused = await chat.answer("/subscribe " + " ".join(f"k{n}" for n in range(11)))
+    assert "would follow 51 keywords; at most 50" in refused
+    assert "Now following" in await chat.answer(
+        "/subscribe " + " ".join(f"k{n}" for n in range(10))
+    )
+    listed = await chat.answer("/subscriptions")
+    assert listed.count("“") == 50
+    with database(running_bot)() as session:
+        assert len(storage.subscriptions_of(session, 1351)) == 50
+
+
 async def test_latest_sends_the_latest_issue_in_full(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
@@ -270,6 +288,12 @@ async def test_bad_searches_get_helpful_replies(
     assert "Nothing matches “zzqxv 不存在的词”" in await chat.answer("/search zzqxv 不存在的词")
     (one,) = await chat.say("/search gpt")  # case-insensitive
     assert "results, page 1/" in one["text"]
+    too_many = " ".join(f"w{n}" for n in range(1300))
+    assert "at most 20 words and 200 characters" in await chat.answer(f"/search {too_many}")
+    assert "at most 20 words and 200 characters" in await chat.answer("/search " + "zq" * 2040)
+    unknown = await chat.answer("/issue " + "9" * 4000)  # echoed back, but not all of it
+    assert "There is no issue" in unknown
+    assert len(unknown) < 400
 
 
 async def test_unknown_command_in_a_private_chat_points_to_help(
