@@ -21,7 +21,6 @@ from bot.content import (
     IssueFormatError,
     UndecodableError,
     file_hash,
-    read_issue,
     read_issue_file,
 )
 
@@ -247,16 +246,30 @@ _SAFE_NAME = re.compile(r"[^\w.-]+")
 
 
 async def accept_upload(services: Services, file_name: str, data: bytes) -> ScanReport:
-    """Validate an uploaded issue file, save it as `<issue id>.md`, then scan as usual."""
+    """Validate an uploaded issue file, save it (over the file the issue came from, else as
+    `<issue id>.md`), then scan as usual. A damaged copy never replaces a stored issue."""
     if not file_name.lower().endswith(".md"):
         raise ValueError("only .md issue files are accepted")
     if reason := _too_large(data):
         raise ValueError(reason)
     try:
-        issue = await asyncio.to_thread(read_issue, data, file_name=_SAFE_NAME.sub("_", file_name))
+        read = await asyncio.to_thread(
+            read_issue_file, data, file_name=_SAFE_NAME.sub("_", file_name)
+        )
     except (UndecodableError, IssueFormatError) as error:
         raise ValueError(str(error)) from None
-    target = services.settings.issues_dir / f"{issue.id}.md"
+    issue = read.issue
+    with services.session() as session:
+        stored = storage.get_issue(session, issue.id)
+    if stored is not None and read.repair.guessed:
+        raise ValueError(
+            f"issue {issue.id} is already in the archive, and this copy of it is damaged "
+            f"(mojibake: {read.repair.guessed} characters would be guessed); please send the "
+            "original file"
+        )
+    # A new version replaces the file the issue came from, so no second copy is refused later.
+    owner = services.settings.issues_dir / stored.file_name if stored else None
+    target = owner if owner and owner.is_file() else services.settings.issues_dir / f"{issue.id}.md"
     await asyncio.to_thread(_write_atomically, target, data)
     log.info("issue file uploaded file=%s issue=%s", target.name, issue.id)
     return await scan_and_publish(services)

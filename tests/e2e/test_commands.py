@@ -508,3 +508,32 @@ async def test_an_uploaded_damaged_file_is_repaired_and_the_admin_told(
     expected = issue_messages(read_issue(text.encode()))
     received = await fakegram.wait_for_messages(len(expected), 2502, subscriber_since, timeout=30)
     assert [m["text"] for m in received] == [shown(m) for m in expected]  # the editor's words
+
+
+async def test_an_upload_replaces_the_file_its_issue_came_from_but_never_with_a_damaged_copy(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    admin = await reader(fakegram, running_bot.admin_id)
+    await admin.answer("/start")
+    issues = Path(running_bot.issues_dir)
+    issue_id = "20990403"
+    text = ISSUE_TEXT.replace(ISSUE_ID, issue_id)
+    (issues / "weekly.md").write_text(text, encoding="utf-8")
+    assert "weekly.md: new" in await admin.answer("/reload")
+
+    async def upload(name: str, content: bytes) -> str:
+        since = await admin.last_seq()
+        await fakegram.send_document(admin.user_id, name, content)
+        (answer,) = await fakegram.wait_for_messages(1, admin.user_id, since, timeout=30)
+        return answer["text"]
+
+    damaged = text.encode("utf-8").decode("cp1254", errors="ignore").encode("utf-8")
+    refused = await upload("copy.md", damaged)
+    assert refused.startswith(f"❌ Not accepted: issue {issue_id} is already in the archive")
+    assert "send the original file" in refused
+    assert (issues / "weekly.md").read_text(encoding="utf-8") == text
+
+    corrected = text.replace("正文一。", "正文一，已更正。")
+    assert "weekly.md: updated" in await upload("fix.md", corrected.encode())
+    assert (issues / "weekly.md").read_text(encoding="utf-8") == corrected
+    assert not (issues / f"{issue_id}.md").exists()
