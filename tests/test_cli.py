@@ -73,6 +73,7 @@ def test_a_changed_file_is_an_update_not_a_new_issue(tmp_path: Path) -> None:
 
 
 def test_ingest_bad_configuration_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "issues").mkdir()
     result = _ingest(tmp_path, DATABASE_URL="nosuchdb://x")
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0
@@ -82,10 +83,12 @@ def test_ingest_bad_configuration_is_one_line(tmp_path: Path) -> None:
     assert level.stderr.strip() == (
         "error: LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'"
     )
+    (tmp_path / "issues").rmdir()
     missing = _ingest(tmp_path)  # no issues/ folder
     assert missing.returncode != 0
     assert "issues folder" in missing.stderr
     assert "Traceback" not in missing.stderr
+    assert not (tmp_path / "bot.db").exists()  # checked before the database is made
 
 
 def test_run_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
