@@ -100,6 +100,9 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
     with Session(engine) as session:
         known = storage.stored_hashes(session)
         owners = {record.id: record.file_name for record in storage.list_issues(session, 10**6)}
+        # A brand-new install takes the files it starts with (the shipped seeds) as its archive:
+        # nobody is subscribed yet, and a PUBLISH_CRON run must not send them all later.
+        fresh = not known and not storage.has_chats(session)
     claimed: dict[str, str] = {}  # issue id → file providing it in this scan
     for path in files:
         try:
@@ -111,7 +114,18 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
             result = _record_failure(engine, path, error)
         report.files.append(result)
         _log(result)
+    if fresh:
+        _take_as_archive(engine, [f.issue_id for f in report.changed if f.issue_id])
     return report
+
+
+def _take_as_archive(engine: Engine, issue_ids: list[str]) -> None:
+    with Session(engine) as session:
+        for issue_id in issue_ids:
+            storage.mark_published(session, issue_id)
+        session.commit()
+    if issue_ids:
+        log.info("new install: %d issues taken as the archive, not broadcast", len(issue_ids))
 
 
 def _ingest_file(

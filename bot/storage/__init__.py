@@ -5,7 +5,14 @@ the transaction (`with Session(engine) as s: ...; s.commit()`), so one command o
 one unit of work.
 """
 
-from bot.storage.chats import deactivate_chat, get_chat, migrate_chat, reactivate_chat, upsert_chat
+from bot.storage.chats import (
+    deactivate_chat,
+    get_chat,
+    has_chats,
+    migrate_chat,
+    reactivate_chat,
+    upsert_chat,
+)
 from bot.storage.engine import DatabaseUrlError, StorageError, describe, make_engine
 from bot.storage.files import (
     bad_files,
@@ -92,6 +99,7 @@ __all__ = [
     "get_chat",
     "get_issue",
     "get_item",
+    "has_chats",
     "head_revision",
     "is_known_bad",
     "items_of",

@@ -10,6 +10,11 @@ from bot.storage.models import Chat, Delivery, Subscription, utcnow
 from bot.storage.outbox import drop_pending_for_chat
 
 
+def has_chats(session: Session) -> bool:
+    """Whether any chat has ever talked to the bot."""
+    return session.exec(select(Chat.id).limit(1)).first() is not None
+
+
 def get_chat(session: Session, chat_id: int) -> Chat | None:
     return session.get(Chat, chat_id)
 
