@@ -205,7 +205,7 @@ def classify_error(error: TelegramError) -> SendFailure:
     lowered = reason.lower()
     # Order matters: in PTB, BadRequest and TimedOut are subclasses of NetworkError.
     if isinstance(error, RetryAfter):
-        return Throttled(_retry_after_seconds(error))
+        return Throttled(retry_after_seconds(error))
     if isinstance(error, ChatMigrated):
         return Migrated(error.new_chat_id)
     if isinstance(error, Forbidden):
@@ -227,7 +227,8 @@ def classify_error(error: TelegramError) -> SendFailure:
     return Permanent(reason)  # Conflict, EndPointNotFound…: not something a resend fixes
 
 
-def _retry_after_seconds(error: RetryAfter) -> float:
+def retry_after_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked us to wait, in seconds."""
     # Reading `retry_after` warns while PTB moves it from int to timedelta; accept both.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from bot import storage
+from bot.delivery.send import retry_after_seconds
 from bot.handlers.texts import Texts, texts_for
 from bot.handlers.views import SHOWN_IDS
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+# A reply Telegram throttles is sent again after the wait it names, if the reader would not
+# have given up by then.
+MAX_REPLY_WAIT = 30.0  # seconds
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -58,12 +65,23 @@ async def reply(
 ) -> Message | None:
     """Answer in the update's chat (quoting the command in groups, where several people talk).
 
-    Replies take their slot from the same pacer as broadcasts (PacerRateLimiter), so they do
-    not meet Telegram's flood limits; any other error goes to the error handler.
+    Replies take their slot from the same pacer as broadcasts (PacerRateLimiter), so they
+    seldom meet Telegram's flood limits; when they do (another client of the same bot, say),
+    the reply waits as asked and goes once more. Any other error goes to the error handler.
     """
     message = update.effective_message
     if message is None:
         return None
     in_group = message.chat.type != ChatType.PRIVATE
     quote = message.build_reply_arguments(allow_sending_without_reply=True) if in_group else False
-    return await message.reply_text(text, reply_markup=reply_markup, do_quote=quote)
+    try:
+        return await message.reply_text(text, reply_markup=reply_markup, do_quote=quote)
+    except RetryAfter as error:
+        wait = retry_after_seconds(error)
+        if wait > MAX_REPLY_WAIT:
+            raise
+        log.warning(
+            "reply throttled, sending again chat=%s retry_after=%.1f", message.chat.id, wait
+        )
+        await asyncio.sleep(wait)
+        return await message.reply_text(text, reply_markup=reply_markup, do_quote=quote)

@@ -19,7 +19,7 @@ from bot.content.messages import issue_messages
 from bot.content.split import visible_text
 from bot.content.types import OutgoingMessage
 from tests.e2e.botproc import REPO, BotProcess
-from tests.e2e.harness import Fakegram, SentMessage
+from tests.e2e.harness import BOT_TOKEN, Fakegram, SentMessage
 
 pytestmark = pytest.mark.e2e
 
@@ -294,6 +294,26 @@ async def test_bad_searches_get_helpful_replies(
     unknown = await chat.answer("/issue " + "9" * 4000)  # echoed back, but not all of it
     assert "There is no issue" in unknown
     assert len(unknown) < 400
+
+
+async def test_a_reply_telegram_throttles_is_sent_after_the_wait(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1951)
+    await chat.answer("/start")
+    # Another client of the same bot empties this chat's flood bucket behind the bot's back.
+    async with httpx.AsyncClient() as client:
+        for _ in range(20):
+            sent = await client.post(
+                f"{fakegram.bot_api_url}{BOT_TOKEN}/sendMessage",
+                json={"chat_id": 1951, "text": "noise"},
+            )
+            if sent.status_code == 429:
+                break
+        assert sent.status_code == 429
+    throttled = (await fakegram.stats())["count_429"]
+    assert "/subscribe" in await chat.answer("/help")
+    assert (await fakegram.stats())["count_429"] > throttled  # the first try was refused
 
 
 async def test_unknown_command_in_a_private_chat_points_to_help(
