@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +24,8 @@ from bot.content import (
     file_hash,
     read_issue_file,
 )
+from bot.content.messages import issue_messages, message_moves, new_parts
+from bot.content.types import Issue, OutgoingMessage
 
 if TYPE_CHECKING:
     from bot.content.repair import Repair
@@ -162,7 +165,11 @@ def _ingest_file(
         storage.record_bad_file(session, name, digest, reason)
         return FileResult(name, FileStatus.BAD, issue.id, reason)
     claimed[issue.id] = name
+    before = storage.get_issue(session, issue.id)
+    old_messages = _messages_of(before) if before else None
     upserted = storage.upsert_issue(session, issue, read.text, name)
+    if upserted == storage.UpsertResult.UPDATED and old_messages is not None:
+        _follow_new_version(session, issue, old_messages)
     storage.forget_bad_file(session, name)
     status = {
         storage.UpsertResult.NEW: FileStatus.NEW,
@@ -170,6 +177,29 @@ def _ingest_file(
         storage.UpsertResult.UNCHANGED: FileStatus.UNCHANGED,
     }[upserted]
     return FileResult(name, status, issue.id, f"{len(issue.items)} items{_repaired(read.repair)}")
+
+
+def _messages_of(record: storage.IssueRecord) -> tuple[OutgoingMessage, ...] | None:
+    from bot.delivery.broadcast import messages_of_text
+
+    try:
+        return messages_of_text(record.raw_text, record.file_name)
+    except IssueFormatError:  # stored under older rules that no longer accept it
+        return None
+
+
+def _follow_new_version(session: Session, issue: Issue, old: Sequence[OutgoingMessage]) -> None:
+    """Point the issue's deliveries at their messages in its new version (see the outbox)."""
+    new = issue_messages(issue)
+    gone = storage.move_deliveries(
+        session,
+        issue.id,
+        message_moves(old, new),
+        new_parts(old, new),
+        item_numbers=[m.item_number for m in new],
+    )
+    if gone:
+        log.info("issue changed issue=%s deliveries_of_removed_messages=%d", issue.id, gone)
 
 
 def _record_failure(engine: Engine, path: Path, error: Exception) -> FileResult:

@@ -126,3 +126,48 @@ def _chunks(images: list[Image], size: int) -> list[list[Image]]:
 
 
 __all__ = ["issue_messages", "item_messages", "split_html"]
+
+
+def message_moves(
+    old: Sequence[OutgoingMessage], new: Sequence[OutgoingMessage]
+) -> dict[int, int | None]:
+    """Where each message of an issue's old version is in its new one, or None if gone.
+
+    A message is known by what it belongs to (the header, an item, the "more links") and its
+    place there, so a GIF added to item 1 moves every later message without changing which
+    item a chat was due.
+    """
+    new_places = {key: index for index, key in enumerate(_message_keys(new))}
+    return {index: new_places.get(key) for index, key in enumerate(_message_keys(old))}
+
+
+def new_parts(
+    old: Sequence[OutgoingMessage], new: Sequence[OutgoingMessage]
+) -> dict[int, list[int]]:
+    """The messages of the new version that the old one lacked, each with its siblings (the
+    new places of the messages of the same header or item that were there before): a chat
+    still due one of those is due the new part too. A wholly new item has no siblings."""
+    old_keys = set(_message_keys(old))
+    keys = _message_keys(new)
+    siblings: dict[int | str, list[int]] = {}
+    for index, key in enumerate(keys):
+        if key in old_keys:
+            siblings.setdefault(key[0], []).append(index)
+    return {
+        index: siblings.get(key[0], []) for index, key in enumerate(keys) if key not in old_keys
+    }
+
+
+def _message_keys(messages: Sequence[OutgoingMessage]) -> list[tuple[int | str, int]]:
+    places: dict[int | str, int] = {}
+    keys = []
+    after_items = False
+    for message in messages:
+        part: int | str
+        if message.item_number is not None:
+            part, after_items = message.item_number, True
+        else:
+            part = "links" if after_items else "header"
+        keys.append((part, places.get(part, 0)))
+        places[part] = places.get(part, 0) + 1
+    return keys

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, text, update
+from sqlalchemy import case, delete, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -297,6 +297,50 @@ def enqueue_notice(session: Session, notice_id: int, chat_ids: Iterable[int]) ->
         for chat_id in sorted(set(chat_ids))
     ]
     return _insert_many(session, rows, key=_NOTICE_KEY, where=_NOTICE_ROWS)
+
+
+def move_deliveries(
+    session: Session,
+    issue_id: str,
+    moves: Mapping[int, int | None],
+    added: Mapping[int, Sequence[int]],
+    *,
+    item_numbers: Sequence[int | None] = (),
+) -> int:
+    """Follow an issue's new version (bot.content.messages.message_moves and new_parts).
+
+    Each row moves to its message's new place, sent ones too, so a later /push still knows
+    what a chat has; rows of messages that are gone are deleted; a chat with a pending row
+    among a new part's siblings is due that part as well. Returns how many rows were deleted.
+    """
+    of_issue = col(Delivery.issue_id) == issue_id
+    kept = [old for old, new in moves.items() if new is not None]
+    gone = session.exec(
+        delete(Delivery).where(of_issue, col(Delivery.message_index).not_in(kept))
+    ).rowcount
+    moved = {old: new for old, new in moves.items() if new is not None and new != old}
+    if moved:
+        # Through negative places, so no two rows ever share (chat, issue, place) on the way.
+        index = col(Delivery.message_index)
+        session.exec(
+            update(Delivery)
+            .where(of_issue, index.in_(moved))
+            .values(message_index=-1 - case(moved, value=index))
+        )
+        session.exec(update(Delivery).where(of_issue, index < 0).values(message_index=-1 - index))
+    for part, siblings in added.items():
+        due = session.exec(
+            select(Delivery.chat_id).where(
+                of_issue,
+                col(Delivery.message_index).in_(siblings),
+                col(Delivery.status) == DeliveryStatus.PENDING.value,
+            )
+        ).all()
+        enqueue_deliveries(
+            session, issue_id, {chat: [part] for chat in due}, item_numbers=item_numbers
+        )
+    session.flush()
+    return gone
 
 
 def requeue_deliveries(

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import read_issue
-from bot.content.messages import issue_messages, item_messages
+from bot.content.messages import issue_messages, item_messages, message_moves, new_parts
 from bot.content.render import render_blocks
 from bot.content.split import CAPTION_LIMIT, TEXT_LIMIT, utf16_length, visible_text
 from bot.content.types import Issue, Item, MessageKind, OutgoingMessage
@@ -199,3 +199,37 @@ def test_item_title_with_markup_is_plain_and_escaped() -> None:
         '<b>12. <a href="https://example.com/?a=1&amp;b=2">a &lt;b&gt; &amp; c</a></b>'
         " · <i>&lt;src&gt;</i>"
     )
+
+
+def _parts(*items: int | None) -> list[OutgoingMessage]:
+    return [OutgoingMessage(MessageKind.TEXT, f"m{i}", item_number=n) for i, n in enumerate(items)]
+
+
+def test_message_moves_follow_each_item_when_an_earlier_one_grows() -> None:
+    old = _parts(None, 1, 2, 3, None)  # header, items 1-3, more links
+    new = _parts(None, 1, 1, 2, 3, None)  # item 1 gained a GIF
+    assert message_moves(old, new) == {0: 0, 1: 1, 2: 3, 3: 4, 4: 5}
+
+
+def test_message_moves_know_the_header_from_the_more_links() -> None:
+    old = _parts(None, 1, None)
+    new = _parts(None, None, 1, 2, None)  # a longer header (two parts), and an item 2
+    assert message_moves(old, new) == {0: 0, 1: 2, 2: 4}
+
+
+def test_messages_that_are_gone_move_nowhere() -> None:
+    old = _parts(None, 1, 1, 2)
+    new = _parts(None, 1)  # item 1 lost its second part, item 2 was removed
+    assert message_moves(old, new) == {0: 0, 1: 1, 2: None, 3: None}
+
+
+def test_an_unchanged_issue_moves_nothing() -> None:
+    messages = issue_messages(_issue(SEEDS / "003_8e0a2ce222201680.txt"))
+    assert message_moves(messages, messages) == {i: i for i in range(len(messages))}
+
+
+def test_new_parts_come_with_the_places_of_their_siblings() -> None:
+    old = _parts(None, 1, 2)
+    new = _parts(None, 1, 1, 2, 3)  # item 1 gained a part; item 3 is new
+    assert new_parts(old, new) == {2: [1], 4: []}
+    assert new_parts(new, new) == {}

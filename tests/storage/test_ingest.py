@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import ingest, storage
 from bot.delivery.broadcast import broadcast_issue
@@ -90,3 +90,84 @@ def test_issues_dropped_after_the_first_reader_came_are_new(engine: Engine, tmp_
     ingest_directory(engine, tmp_path)
     with Session(engine) as session:
         assert [r.id for r in storage.unpublished_issues(session)] == ["20210305"]
+
+
+EDITED = """> 导读：本期为 AI 简报 20210901 期
+
+# 1. [第一条](https://a.example/1) | 源
+
+![](https://a.example/p.png)
+
+正文一。
+{gif}
+# 2. [第二条](https://a.example/2) | 源
+
+正文二。
+
+# 3. [第三条](https://a.example/3) | 源
+
+正文三。
+"""
+
+
+def _rows(session: Session) -> dict[tuple[int, int], tuple[int | None, str]]:
+    rows = session.exec(select(storage.Delivery)).all()
+    return {(r.chat_id, r.message_index): (r.item_number, r.status) for r in rows}
+
+
+def test_an_issue_edited_mid_broadcast_keeps_each_chat_on_its_items(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "20210901.md"
+    path.write_text(EDITED.format(gif=""), encoding="utf-8")
+    with Session(engine) as session:
+        for chat in (1, 2, 3):
+            storage.upsert_chat(session, chat, chat_type="private")
+        storage.subscribe(session, 1)  # every item
+        storage.subscribe(session, 2, ["第二条"])  # item 2 only
+        storage.subscribe(session, 3, ["第一条"])  # item 1 only
+        session.commit()
+    ingest_directory(engine, tmp_path)
+    with Session(engine) as session:
+        broadcast_issue(session, "20210901")
+        # Chat 1 got the header and item 1; the rest is still queued.
+        for row in session.exec(select(storage.Delivery).where(storage.Delivery.chat_id == 1)):
+            if row.message_index < 2:
+                storage.mark_sent(session, row.id)
+        session.commit()
+        before = _rows(session)
+    assert before == {
+        (1, 0): (None, "sent"),
+        (1, 1): (1, "sent"),
+        (1, 2): (2, "pending"),
+        (1, 3): (3, "pending"),
+        (2, 2): (2, "pending"),
+        (3, 1): (1, "pending"),
+    }
+
+    # Item 1 gains an animation: one more message, and every later one moves down.
+    path.write_text(EDITED.format(gif="\n![](https://a.example/x.gif)\n"), encoding="utf-8")
+    assert _statuses(engine, tmp_path) == {"20210901.md": FileStatus.UPDATED}
+    with Session(engine) as session:
+        assert _rows(session) == {
+            (1, 0): (None, "sent"),
+            (1, 1): (1, "sent"),  # already had item 1: its new part is not sent on its own
+            (1, 3): (2, "pending"),
+            (1, 4): (3, "pending"),
+            (2, 3): (2, "pending"),  # still item 2, not item 1's animation
+            (3, 1): (1, "pending"),
+            (3, 2): (1, "pending"),  # still due item 1: its new part too
+        }
+
+    # Item 2 is removed: its deliveries go, and nothing else moves.
+    text = EDITED.format(gif="\n![](https://a.example/x.gif)\n")
+    path.write_text(text.replace("# 2. [第二条](https://a.example/2) | 源\n\n正文二。\n", ""))
+    assert _statuses(engine, tmp_path) == {"20210901.md": FileStatus.UPDATED}
+    with Session(engine) as session:
+        assert _rows(session) == {
+            (1, 0): (None, "sent"),
+            (1, 1): (1, "sent"),
+            (1, 3): (3, "pending"),
+            (3, 1): (1, "pending"),
+            (3, 2): (1, "pending"),
+        }
