@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from bot import storage
@@ -112,6 +113,8 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
             with Session(engine) as session:
                 result = _ingest_file(session, path, known, owners, present, claimed)
                 session.commit()
+        except (OperationalError, InterfaceError):  # the database, not the file: retried next scan
+            raise
         except Exception as error:  # one odd file must not stop the scan of the others
             log.exception("issue file failed file=%s", path.name)
             result = _record_failure(engine, path, error)
@@ -165,7 +168,7 @@ def _ingest_file(
         storage.record_bad_file(session, name, digest, reason)
         return FileResult(name, FileStatus.BAD, issue.id, reason)
     claimed[issue.id] = name
-    before = storage.get_issue(session, issue.id)
+    before = storage.issue_for_update(session, issue.id)
     old_messages = _messages_of(before) if before else None
     upserted = storage.upsert_issue(session, issue, read.text, name)
     if upserted == storage.UpsertResult.UPDATED and old_messages is not None:

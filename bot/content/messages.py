@@ -133,9 +133,9 @@ def message_moves(
 ) -> dict[int, int | None]:
     """Where each message of an issue's old version is in its new one, or None if gone.
 
-    A message is known by what it belongs to (the header, an item, the "more links") and its
-    place there, so a GIF added to item 1 moves every later message without changing which
-    item a chat was due.
+    A message is known by what it belongs to (the header, the item of its number, the "more
+    links") and its place there, so a GIF added to item 1 moves every later message without
+    changing which item a chat was due. Items renumbered by the editor are other items.
     """
     new_places = {key: index for index, key in enumerate(_message_keys(new))}
     return {index: new_places.get(key) for index, key in enumerate(_message_keys(old))}

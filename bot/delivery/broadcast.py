@@ -11,10 +11,13 @@ from bot import storage
 from bot.content.messages import issue_messages
 from bot.content.parse import parse_issue
 from bot.content.types import MessageKind, OutgoingMessage
-from bot.storage.models import IssueRecord
+from bot.storage.models import Delivery, IssueRecord
 
 # Issues and notices a MessageBook remembers; a broadcast touches one or two at a time.
 BOOK_SIZE = 64
+# Reads of a batch's places and messages before giving up on an issue that keeps changing.
+_ATTEMPTS = 3
+_ID_CHUNK = 1000  # ids per IN (...), well under SQLite's parameter limit
 
 
 @lru_cache(maxsize=64)
@@ -94,33 +97,28 @@ class MessageBook:
     ) -> list[OutgoingMessage | None]:
         """The message of each delivery; None where it no longer exists (the issue file lost
         a message, or the notice is gone)."""
-        self._load_issues(session, {d.issue_id for d in deliveries if d.notice_id is None})
+        for _ in range(_ATTEMPTS):
+            places = _current_places(session, deliveries)
+            if self._load_issues(session, {issue: digest for issue, _, digest in places.values()}):
+                break  # else the issue changed once more between the two reads
         self._load_notices(session, {d.notice_id for d in deliveries} - {None})
-        return [self._message(d) for d in deliveries]
+        return [self._message(d, places.get(d.id or 0)) for d in deliveries]
 
-    def _load_issues(self, session: Session, issue_ids: set[str | None]) -> None:
-        wanted = {i for i in issue_ids if i is not None}
-        if not wanted:
-            return
-        hashes = dict(
-            session.exec(
-                select(IssueRecord.id, IssueRecord.content_hash).where(
-                    col(IssueRecord.id).in_(wanted)
-                )
-            ).all()
-        )
-        if len(self._issues) + len(wanted) > BOOK_SIZE:
+    def _load_issues(self, session: Session, hashes: dict[str, str]) -> bool:
+        """Hold the messages of each issue in the version `hashes` names; False when an issue
+        has moved on to another version meanwhile."""
+        if len(self._issues) + len(hashes) > BOOK_SIZE:
             self._issues.clear()
-        for issue_id in wanted:
-            content_hash = hashes.get(issue_id)
+        current = True
+        for issue_id, content_hash in hashes.items():
             known = self._issues.get(issue_id)
-            if content_hash is None:
-                self._issues.pop(issue_id, None)
-            elif known is None or known[0] != content_hash:
-                record = session.get(IssueRecord, issue_id)
+            if known is None or known[0] != content_hash:
+                record = session.get(IssueRecord, issue_id, populate_existing=True)
                 if record is not None:
                     messages = messages_of_text(record.raw_text, record.file_name)
                     self._issues[issue_id] = (record.content_hash, messages)
+                    current = current and record.content_hash == content_hash
+        return current
 
     def _load_notices(self, session: Session, notice_ids: set[int | None]) -> None:
         missing = {i for i in notice_ids if i is not None and i not in self._notices}
@@ -138,12 +136,35 @@ class MessageBook:
         for notice_id in missing:
             self._notices[notice_id] = found.get(notice_id)  # notices never change
 
-    def _message(self, delivery: storage.Delivery) -> OutgoingMessage | None:
+    def _message(
+        self, delivery: storage.Delivery, place: tuple[str, int, str] | None
+    ) -> OutgoingMessage | None:
         if delivery.notice_id is not None:
             text = self._notices.get(delivery.notice_id)
             return None if text is None else OutgoingMessage(kind=MessageKind.TEXT, text=text)
-        known = self._issues.get(delivery.issue_id or "")
-        if known is None:
+        if place is None:  # the row is gone: its message left the issue
+            return None
+        issue_id, index, content_hash = place
+        known = self._issues.get(issue_id)
+        if known is None or known[0] != content_hash:
             return None
         messages = known[1]
-        return messages[delivery.message_index] if delivery.message_index < len(messages) else None
+        return messages[index] if 0 <= index < len(messages) else None
+
+
+def _current_places(
+    session: Session, deliveries: Sequence[storage.Delivery]
+) -> dict[int, tuple[str, int, str]]:
+    """Per issue delivery, its issue, its place and that issue's version, read in one query:
+    when an issue file changes, its rows move with their messages (storage.move_deliveries),
+    so the place a claim read earlier may belong to the old version."""
+    ids = [d.id for d in deliveries if d.notice_id is None and d.id is not None]
+    places: dict[int, tuple[str, int, str]] = {}
+    for start in range(0, len(ids), _ID_CHUNK):
+        rows = session.exec(
+            select(Delivery.id, IssueRecord.id, Delivery.message_index, IssueRecord.content_hash)
+            .join(IssueRecord, col(IssueRecord.id) == col(Delivery.issue_id))
+            .where(col(Delivery.id).in_(ids[start : start + _ID_CHUNK]))
+        ).all()
+        places.update((row_id, (issue, index, digest)) for row_id, issue, index, digest in rows)
+    return places

@@ -90,10 +90,6 @@ def _warn_if_slow(what: str, started: float, rows: int) -> None:
         log.warning("outbox slow op=%s ms=%.0f rows=%d", what, elapsed * 1000, rows)
 
 
-# How long a claim made stale by an issue change waits before it is claimed afresh.
-STALE_CLAIM_DELAY = timedelta(seconds=5)
-
-
 @dataclass(frozen=True)
 class Release:
     """Hand the delivery back unsent, claimable again from `not_before` (None: at once)."""
@@ -335,10 +331,6 @@ class Sender:
                 outcome = Release(None)
             elif message is None:  # the issue file changed meanwhile
                 outcome = Permanent("message no longer in the issue")
-            elif delivery.item_number is not None and message.item_number != delivery.item_number:
-                # The issue changed between the claim and now, and its rows moved with their
-                # items (storage.move_deliveries): claimed again, the row names its new place.
-                outcome = Release(utcnow() + STALE_CLAIM_DELAY)
             else:
                 try:
                     await send(self._bot, delivery.chat_id, message)

@@ -94,6 +94,13 @@ def get_issue(session: Session, issue_id: str) -> IssueRecord | None:
     return session.get(IssueRecord, issue_id)
 
 
+def issue_for_update(session: Session, issue_id: str) -> IssueRecord | None:
+    """The stored issue as it is once this transaction holds its lock (see upsert_issue), so
+    what an update replaces is what is really there, even with several instances."""
+    _lock_issue(session, issue_id)
+    return session.get(IssueRecord, issue_id, populate_existing=True)
+
+
 def latest_issue(session: Session) -> IssueRecord | None:
     """The newest issue; ids are dates (YYYYMMDD), so they sort by time."""
     return session.exec(select(IssueRecord).order_by(col(IssueRecord.id).desc()).limit(1)).first()

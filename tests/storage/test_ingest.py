@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot import ingest, storage
-from bot.delivery.broadcast import broadcast_issue
+from bot.delivery.broadcast import MessageBook, broadcast_issue
 from bot.ingest import FileStatus, ingest_directory
 from tests.conftest import seed_path
 
@@ -136,6 +136,11 @@ def test_an_issue_edited_mid_broadcast_keeps_each_chat_on_its_items(
                 storage.mark_sent(session, row.id)
         session.commit()
         before = _rows(session)
+        # A claim the sender made before the edit, still holding the old place.
+        (claimed,) = session.exec(
+            select(storage.Delivery).where(storage.Delivery.chat_id == 2)
+        ).all()
+        session.expunge(claimed)
     assert before == {
         (1, 0): (None, "sent"),
         (1, 1): (1, "sent"),
@@ -158,6 +163,10 @@ def test_an_issue_edited_mid_broadcast_keeps_each_chat_on_its_items(
             (3, 1): (1, "pending"),
             (3, 2): (1, "pending"),  # still due item 1: its new part too
         }
+        (message,) = MessageBook().messages(session, [claimed])
+        assert claimed.message_index == 2  # read before the edit: now item 1's animation
+        assert message is not None
+        assert message.item_number == 2  # the book reads where the row is now
 
     # Item 2 is removed: its deliveries go, and nothing else moves.
     text = EDITED.format(gif="\n![](https://a.example/x.gif)\n")
