@@ -33,8 +33,7 @@ def upsert_issue(
     An update keeps created_at and published_at: whether to re-send is the caller's decision.
     """
     now = now or utcnow()
-    _lock_issue(session, issue.id)
-    record = session.get(IssueRecord, issue.id)
+    record = issue_for_update(session, issue.id)
     if record is not None and record.content_hash == issue.content_hash:
         if record.file_name != file_name:  # renamed, same content
             record.file_name = file_name
