@@ -481,25 +481,32 @@ ISSUE_TEXT = f"""> 导读：本期为 AI 简报 {ISSUE_ID} 期，将为您带来
 """
 
 
+def cp1254_damaged(text: str) -> bytes:
+    """What a Windows editor makes of UTF-8: the bytes cp1254 cannot show are gone."""
+    return text.encode("utf-8").decode("cp1254", errors="ignore").encode("utf-8")
+
+
+async def upload(admin: Chat, name: str, content: bytes) -> str:
+    """The admin sends a file to the bot; the bot's one answer."""
+    since = await admin.last_seq()
+    await admin.fakegram.send_document(admin.user_id, name, content)
+    (answer,) = await admin.fakegram.wait_for_messages(1, admin.user_id, since, timeout=30)
+    return answer["text"]
+
+
 async def test_admin_uploads_an_issue_file(fakegram: Fakegram, running_bot: BotProcess) -> None:
     subscriber = await reader(fakegram, 2501)
     await subscriber.answer("/subscribe")
     admin = await reader(fakegram, running_bot.admin_id, "zh")
     await admin.answer("/start")
 
-    async def upload(name: str, content: bytes) -> str:
-        since = await admin.last_seq()
-        await fakegram.send_document(admin.user_id, name, content)
-        (answer,) = await fakegram.wait_for_messages(1, admin.user_id, since, timeout=30)
-        return answer["text"]
-
-    assert ".md" in await upload("notes.pdf", b"%PDF-1.4")
-    rejected = await upload("broken.md", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    assert ".md" in await upload(admin, "notes.pdf", b"%PDF-1.4")
+    rejected = await upload(admin, "broken.md", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     assert rejected.startswith("❌ 未接受：")
     assert "\n" not in rejected
 
     since = await subscriber.last_seq()
-    accepted = await upload(f"{ISSUE_ID}.md", ISSUE_TEXT.encode())
+    accepted = await upload(admin, f"{ISSUE_ID}.md", ISSUE_TEXT.encode())
     assert accepted.startswith(f"✅ 已收到 {ISSUE_ID}.md")
     assert (Path(running_bot.issues_dir) / f"{ISSUE_ID}.md").exists()
     expected = issue_messages(read_issue(ISSUE_TEXT.encode()))
@@ -516,14 +523,10 @@ async def test_an_uploaded_damaged_file_is_repaired_and_the_admin_told(
     await admin.answer("/start")
     issue_id = "20990402"
     text = ISSUE_TEXT.replace(ISSUE_ID, issue_id)
-    # What a Windows editor makes of UTF-8: bytes cp1254 cannot show are gone.
-    damaged = text.encode("utf-8").decode("cp1254", errors="ignore").encode("utf-8")
-
-    since, subscriber_since = await admin.last_seq(), await subscriber.last_seq()
-    await fakegram.send_document(admin.user_id, f"{issue_id}.md", damaged)
-    (answer,) = await fakegram.wait_for_messages(1, admin.user_id, since, timeout=30)
-    assert answer["text"].startswith(f"✅ Received {issue_id}.md")
-    assert "2 items; mojibake repaired: 38 characters restored, 5 of them guessed" in answer["text"]
+    subscriber_since = await subscriber.last_seq()
+    answer = await upload(admin, f"{issue_id}.md", cp1254_damaged(text))
+    assert answer.startswith(f"✅ Received {issue_id}.md")
+    assert "2 items; mojibake repaired: 38 characters restored, 5 of them guessed" in answer
 
     expected = issue_messages(read_issue(text.encode()))
     received = await fakegram.wait_for_messages(len(expected), 2502, subscriber_since, timeout=30)
@@ -541,19 +544,12 @@ async def test_an_upload_replaces_the_file_its_issue_came_from_but_never_with_a_
     (issues / "weekly.md").write_text(text, encoding="utf-8")
     assert "weekly.md: new" in await admin.answer("/reload")
 
-    async def upload(name: str, content: bytes) -> str:
-        since = await admin.last_seq()
-        await fakegram.send_document(admin.user_id, name, content)
-        (answer,) = await fakegram.wait_for_messages(1, admin.user_id, since, timeout=30)
-        return answer["text"]
-
-    damaged = text.encode("utf-8").decode("cp1254", errors="ignore").encode("utf-8")
-    refused = await upload("copy.md", damaged)
+    refused = await upload(admin, "copy.md", cp1254_damaged(text))
     assert refused.startswith(f"❌ Not accepted: issue {issue_id} is already in the archive")
     assert "send the original file" in refused
     assert (issues / "weekly.md").read_text(encoding="utf-8") == text
 
     corrected = text.replace("正文一。", "正文一，已更正。")
-    assert "weekly.md: updated" in await upload("fix.md", corrected.encode())
+    assert "weekly.md: updated" in await upload(admin, "fix.md", corrected.encode())
     assert (issues / "weekly.md").read_text(encoding="utf-8") == corrected
     assert not (issues / f"{issue_id}.md").exists()

@@ -69,13 +69,18 @@ def test_a_file_that_fails_unexpectedly_is_remembered_and_the_scan_goes_on(
     assert _statuses(engine, tmp_path)["a.md"] == FileStatus.STILL_BAD
 
 
+def _add_chat(engine: Engine, chat_id: int) -> None:
+    with Session(engine) as session:
+        storage.upsert_chat(session, chat_id, chat_type="private")
+        session.commit()
+
+
 def test_a_new_install_takes_its_first_files_as_the_archive(engine: Engine, tmp_path: Path) -> None:
     (tmp_path / "20210305.md").write_bytes(seed_path("001").read_bytes())
     ingest_directory(engine, tmp_path)
     with Session(engine) as session:
         assert storage.unpublished_issues(session) == []  # PUBLISH_CRON will not send it
-        storage.upsert_chat(session, 7, chat_type="private")
-        session.commit()
+    _add_chat(engine, 7)
     (tmp_path / "20210701.md").write_bytes(seed_path("002").read_bytes())
     ingest_directory(engine, tmp_path)
     with Session(engine) as session:
@@ -83,9 +88,7 @@ def test_a_new_install_takes_its_first_files_as_the_archive(engine: Engine, tmp_
 
 
 def test_issues_dropped_after_the_first_reader_came_are_new(engine: Engine, tmp_path: Path) -> None:
-    with Session(engine) as session:
-        storage.upsert_chat(session, 7, chat_type="private")
-        session.commit()
+    _add_chat(engine, 7)
     (tmp_path / "20210305.md").write_bytes(seed_path("001").read_bytes())
     ingest_directory(engine, tmp_path)
     with Session(engine) as session:
