@@ -1,4 +1,8 @@
-"""Reader commands about the archive: /latest, /issues, /issue ID, /search, and their buttons."""
+"""Reader commands about the archive: /latest, /issues, /issue ID, /search, and their buttons.
+
+An issue waiting for its PUBLISH_CRON time is not part of a reader's archive yet: none of these
+shows it or sends it, except to an admin in a private chat (`sees_waiting_issues`).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import storage
 from bot.handlers import keyboards
-from bot.handlers.common import recent_ids, register_chat, reply, services_of, texts_of
+from bot.handlers.common import (
+    recent_ids,
+    register_chat,
+    reply,
+    sees_waiting_issues,
+    services_of,
+    texts_of,
+)
 from bot.handlers.keyboards import IssueEntry, ResultEntry, SendIssue, SendItem, ShowSearchPage
 from bot.handlers.texts import Texts
 from bot.handlers.views import (
@@ -41,7 +52,8 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
-        record = storage.latest_issue(session)
+        published_only = not sees_waiting_issues(update, services)
+        record = storage.latest_issue(session, published_only=published_only)
     if record is None:
         await reply(update, texts_of(update).no_issues)
         return
@@ -53,10 +65,13 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def issues(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List recent issues, each with a button that sends it."""
     t = texts_of(update)
-    with services_of(context).session() as session:
+    services = services_of(context)
+    published_only = not sees_waiting_issues(update, services)
+    with services.session() as session:
         register_chat(session, update)
         entries = [
-            IssueEntry(r.id, r.item_count) for r in storage.list_issues(session, ISSUES_LISTED)
+            IssueEntry(r.id, r.item_count, waiting=r.published_at is None)
+            for r in storage.list_issues(session, ISSUES_LISTED, published_only=published_only)
         ]
     if not entries:
         await reply(update, t.no_issues)
@@ -70,16 +85,22 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     issue_id = normalize_issue_id(command_argument(message.text or "") if message else "")
     services = services_of(context)
+    published_only = not sees_waiting_issues(update, services)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
-        known = bool(issue_id) and storage.get_issue(session, issue_id) is not None
-        ids = recent_ids(session)
+        known = bool(issue_id) and _visible(session, issue_id, published_only)
+        ids = recent_ids(session, published_only=published_only)
     if not issue_id:
         await reply(update, usage_with_example(t.issue_usage, t, ids))
     elif not known:
         await reply(update, unknown_issue_text(t, issue_id, ids))
     else:
         services.request_messages(chat_id, issue_id)
+
+
+def _visible(session: Session, issue_id: str, published_only: bool) -> bool:
+    record = storage.get_issue(session, issue_id)
+    return record is not None and (record.published_at is not None or not published_only)
 
 
 @dataclass(frozen=True)
@@ -89,15 +110,23 @@ class PageView:
     ref: str | None  # how the buttons refer to the query; None when there are no results
 
 
-def search_page(session: Session, t: Texts, query: str, page: int) -> PageView:
+def search_page(
+    session: Session, t: Texts, query: str, page: int, *, published_only: bool
+) -> PageView:
     """One page of results for `query`; a page past the end shows the last one."""
     words = parse_terms(query)
-    result = storage.search_items(session, words, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+
+    def results(page: int) -> storage.SearchPage:
+        return storage.search_items(
+            session, words, PAGE_SIZE, page * PAGE_SIZE, published_only=published_only
+        )
+
+    result = results(page)
     if result.empty:
         return PageView(t.search_none.format(query=quoted(query)), None, None)
     if not result.items:  # the archive shrank since the buttons were made
         page = clamp_page(page, result.total)
-        result = storage.search_items(session, words, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+        result = results(page)
     entries = [
         ResultEntry(page * PAGE_SIZE + i + 1, item.issue_id, item.number, item.title)
         for i, item in enumerate(result.items)
@@ -136,9 +165,11 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             update, t.search_too_long.format(terms=MAX_SEARCH_TERMS, chars=MAX_SEARCH_CHARS)
         )
         return
-    with services_of(context).session() as session:
+    services = services_of(context)
+    published_only = not sees_waiting_issues(update, services)
+    with services.session() as session:
         register_chat(session, update)
-        view = search_page(session, t, query, 0)
+        view = search_page(session, t, query, 0, published_only=published_only)
     remember_query(context.bot_data, view.ref, query)
     await reply(update, view.text, view.markup)
 
@@ -154,7 +185,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         case SendItem(issue_id, number):
             await query.answer(await _send(update, context, t, issue_id, number))
         case ShowSearchPage(page, ref):
-            await _turn_page(query, context, t, page, ref)
+            await _turn_page(update, context, t, page, ref)
         case None:
             await query.answer(t.stale_button)
 
@@ -164,8 +195,11 @@ async def _send(
 ) -> str:
     """Queue an issue or one item for the button's chat; returns the toast to show."""
     services = services_of(context)
+    published_only = not sees_waiting_issues(update, services)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
+        if not _visible(session, issue_id, published_only):
+            return t.unknown_issue_button
         if number is not None and storage.get_item(session, issue_id, number) is None:
             return t.unknown_item_button
     try:
@@ -176,8 +210,10 @@ async def _send(
 
 
 async def _turn_page(
-    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, t: Texts, page: int, ref: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, t: Texts, page: int, ref: str
 ) -> None:
+    query = update.callback_query
+    assert query is not None  # called for a button only
     text_query = ref
     if keyboards.is_digest(ref):
         stored = context.bot_data.get(SEARCH_STORE_KEY, {}).get(ref)
@@ -185,8 +221,10 @@ async def _turn_page(
             await query.answer(t.search_expired, show_alert=True)
             return
         text_query = stored
-    with services_of(context).session() as session:
-        view = search_page(session, t, text_query, page)
+    services = services_of(context)
+    published_only = not sees_waiting_issues(update, services)
+    with services.session() as session:
+        view = search_page(session, t, text_query, page, published_only=published_only)
     remember_query(context.bot_data, view.ref, text_query)
     await query.answer()
     try:

@@ -55,9 +55,20 @@ def register_chat(session: Session, update: Update, *, reactivate: bool = False)
     return chat.id
 
 
-def recent_ids(session: Session, limit: int = SHOWN_IDS) -> list[str]:
+def recent_ids(
+    session: Session, limit: int = SHOWN_IDS, *, published_only: bool = False
+) -> list[str]:
     """The newest issue ids, offered when someone names an issue that does not exist."""
-    return [record.id for record in storage.list_issues(session, limit)]
+    return [r.id for r in storage.list_issues(session, limit, published_only=published_only)]
+
+
+def sees_waiting_issues(update: Update, services: Services) -> bool:
+    """Whether this update may see issues stored but not yet published (PUBLISH_CRON): an
+    admin in a private chat may, to check an issue before its time; in a group the others
+    would see it too, so there, as for every reader, only published issues exist."""
+    chat, user = update.effective_chat, update.effective_user
+    in_private = chat is not None and chat.type == ChatType.PRIVATE
+    return in_private and services.is_admin(user.id if user else None)
 
 
 async def reply(

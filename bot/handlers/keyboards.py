@@ -49,6 +49,7 @@ Callback = SendIssue | SendItem | ShowSearchPage
 class IssueEntry:
     issue_id: str
     items: int
+    waiting: bool = False  # stored, not published yet (PUBLISH_CRON): only admins see it
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ class Texts:
     no_issues: str
     issues_header: str
     issue_line: str
+    issue_waiting: str
     issue_button: str
     issue_usage: str
     issue_unknown: str
@@ -134,6 +135,7 @@ EN = Texts(
     no_issues="There are no issues yet.",
     issues_header="<b>Recent issues</b> (tap one to get it):",
     issue_line="• <code>{issue_id}</code> — {items} items",
+    issue_waiting=" ⏳ not published yet, readers cannot see it",
     issue_button="{issue_id} · {items} items",
     issue_usage="Which issue? For example <code>/issue {example}</code>.",
     issue_unknown="There is no issue {issue_id}.",
@@ -223,6 +225,7 @@ ZH = Texts(
     no_issues="还没有任何一期。",
     issues_header="<b>最近几期</b>（点击即可获取）：",
     issue_line="• <code>{issue_id}</code> — {items} 条",
+    issue_waiting=" ⏳ 尚未发布，读者看不到",
     issue_button="{issue_id} · {items} 条",
     issue_usage="要哪一期？例如 <code>/issue {example}</code>。",
     issue_unknown="没有 {issue_id} 这一期。",

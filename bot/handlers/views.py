@@ -126,7 +126,11 @@ def usage_with_example(template: str, t: Texts, issue_ids: Sequence[str]) -> str
 
 
 def issues_text(t: Texts, issues: Sequence[IssueEntry]) -> str:
-    lines = (t.issue_line.format(issue_id=html.escape(i.issue_id), items=i.items) for i in issues)
+    lines = (
+        t.issue_line.format(issue_id=html.escape(i.issue_id), items=i.items)
+        + (t.issue_waiting if i.waiting else "")
+        for i in issues
+    )
     return "\n".join([t.issues_header, *lines])
 
 

@@ -100,14 +100,19 @@ def issue_for_update(session: Session, issue_id: str) -> IssueRecord | None:
     return session.get(IssueRecord, issue_id, populate_existing=True)
 
 
-def latest_issue(session: Session) -> IssueRecord | None:
+def latest_issue(session: Session, *, published_only: bool = False) -> IssueRecord | None:
     """The newest issue; ids are dates (YYYYMMDD), so they sort by time."""
-    return session.exec(select(IssueRecord).order_by(col(IssueRecord.id).desc()).limit(1)).first()
+    return next(iter(list_issues(session, 1, published_only=published_only)), None)
 
 
-def list_issues(session: Session, limit: int = 10, offset: int = 0) -> list[IssueRecord]:
-    """Issues, newest first."""
-    statement = select(IssueRecord).order_by(col(IssueRecord.id).desc()).limit(limit).offset(offset)
+def list_issues(
+    session: Session, limit: int = 10, offset: int = 0, *, published_only: bool = False
+) -> list[IssueRecord]:
+    """Issues, newest first; `published_only` leaves out those still waiting for PUBLISH_CRON."""
+    statement = select(IssueRecord)
+    if published_only:
+        statement = statement.where(col(IssueRecord.published_at).is_not(None))
+    statement = statement.order_by(col(IssueRecord.id).desc()).limit(limit).offset(offset)
     return list(session.exec(statement))
 
 

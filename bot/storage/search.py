@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
-from bot.storage.models import ItemRecord
+from bot.storage.models import IssueRecord, ItemRecord
 from bot.storage.text import fold
 
 # Totals are counted up to the next multiple of this above the page asked for ("100+").
@@ -83,12 +83,21 @@ def search_grams(folded: str) -> str:
 
 
 def search_items(
-    session: Session, words: Iterable[str], limit: int = 5, offset: int = 0
+    session: Session,
+    words: Iterable[str],
+    limit: int = 5,
+    offset: int = 0,
+    *,
+    published_only: bool = False,
 ) -> SearchPage:
-    """Items containing every word (case-insensitive, Chinese substrings), newest issue first."""
+    """Items containing every word (case-insensitive, Chinese substrings), newest issue first;
+    `published_only` leaves out the items of issues still waiting for PUBLISH_CRON."""
     needles = [fold(w.strip()) for w in words if w.strip()]
     if not needles:
         return SearchPage(items=[], total=0)
+    # Mostly no issue is waiting, and then the queries below carry no filter at all.
+    waiting = _unpublished_ids(session) if published_only else []
+    shown = [col(ItemRecord.issue_id).not_in(waiting)] if waiting else []
     query_grams = [_query_grams(n) for n in needles]
     grams = sorted(set().union(*query_grams))
     # A word that is a gram itself (模型, 模, ai) is decided by the index alone; the others
@@ -97,16 +106,21 @@ def search_items(
     cap = COUNT_STEP * ((offset + limit) // COUNT_STEP + 1)  # always above offset + limit
     dialect = session.get_bind().dialect.name
     if grams and dialect == "sqlite":
-        counted, items = _sqlite_search(session, grams, inexact, cap, limit, offset)
+        counted, items = _sqlite_search(session, grams, inexact, shown, cap, limit, offset)
     elif grams and dialect == "postgresql":
-        counted, items = _pg_search(session, needles, grams, inexact, cap, limit, offset)
+        counted, items = _pg_search(session, needles, grams, inexact, shown, cap, limit, offset)
     else:  # nothing the index can narrow: the text alone, as before the index
-        matches = select(ItemRecord).where(*_contains(dialect, needles))
+        matches = select(ItemRecord).where(*_contains(dialect, needles), *shown)
         counted = _count(session, matches, cap)
         items = _page(session, matches, _ORDER, limit, offset)
     if counted > cap:
         return SearchPage(items=items, total=cap, exact=False)
     return SearchPage(items=items, total=counted)
+
+
+def _unpublished_ids(session: Session) -> list[str]:
+    statement = select(IssueRecord.id).where(col(IssueRecord.published_at).is_(None))
+    return list(session.exec(statement))
 
 
 def _grams(folded: str) -> set[str]:
@@ -141,7 +155,13 @@ def _page(session: Session, matches: Any, order: Sequence[Any], limit: int, offs
 
 
 def _sqlite_search(
-    session: Session, grams: list[str], inexact: list[str], cap: int, limit: int, offset: int
+    session: Session,
+    grams: list[str],
+    inexact: list[str],
+    shown: list[Any],
+    cap: int,
+    limit: int,
+    offset: int,
 ) -> tuple[int, list[ItemRecord]]:
     """FTS5 hands out candidates newest first (its rowid is the order), so both queries stop
     after the rows they need; items are joined only for a LIKE recheck and for the page."""
@@ -154,12 +174,12 @@ def _sqlite_search(
         col(ItemRecord.number) == KEY_SPAN - 1 - key % KEY_SPAN,
     )
     matches = select(ItemRecord).select_from(_FTS).join(ItemRecord, on_item).where(match)
-    rechecks = _contains("sqlite", inexact)
-    if rechecks:
-        counted = _count(session, matches.where(*rechecks), cap)
+    checks = [*_contains("sqlite", inexact), *shown]
+    if checks:
+        counted = _count(session, matches.where(*checks), cap)
     else:  # the index alone decides: count its rows, no join
         counted = _count(session, select(key).select_from(_FTS).where(match), cap)
-    return counted, _page(session, matches.where(*rechecks), [key.desc()], limit, offset)
+    return counted, _page(session, matches.where(*checks), [key.desc()], limit, offset)
 
 
 def _pg_search(
@@ -167,6 +187,7 @@ def _pg_search(
     needles: list[str],
     grams: list[str],
     inexact: list[str],
+    shown: list[Any],
     cap: int,
     limit: int,
     offset: int,
@@ -179,11 +200,12 @@ def _pg_search(
        through it too, sorting its hits, when there are at most `cap` of them;
     3. else walk the primary key. A page past the first COUNT_STEP results skips 1. (its
        window would be large) and sorts up to SORT_LIMIT hits, as the walk would be long."""
-    walk = select(ItemRecord).where(*_pg_contains(col(ItemRecord.search_text), needles))
+    walk = select(ItemRecord).where(*_pg_contains(col(ItemRecord.search_text), needles), *shown)
     deep = offset >= COUNT_STEP
     if not deep:
         newest = (
             select(col(ItemRecord.search_text))
+            .where(*shown)
             .order_by(col(ItemRecord.issue_id).desc())
             .limit(WINDOW * cap)
             .subquery()
@@ -194,7 +216,7 @@ def _pg_search(
             if counted > cap:
                 return counted, _page(session, walk, _ORDER, limit, offset)
     rechecks = _pg_contains(col(ItemRecord.search_text), inexact)
-    candidates = select(ItemRecord).where(_pg_has_grams(grams), *rechecks)
+    candidates = select(ItemRecord).where(_pg_has_grams(grams), *rechecks, *shown)
     bound = max(cap, SORT_LIMIT) if deep else cap
     with _pg_planner(session, "enable_seqscan", "enable_indexscan"):
         counted = _count(session, candidates, bound)

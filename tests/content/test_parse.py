@@ -95,9 +95,7 @@ def test_mojibake_copy_parses_into_the_same_items_links_and_images() -> None:
     assert [i.url for i in damaged.items] == [i.url for i in original.items]
     assert [i.images for i in damaged.items] == [i.images for i in original.items]
     assert [i.links for i in damaged.items] == [i.links for i in original.items]
-    assert [link.url for link in damaged.other_links] == [
-        link.url for link in original.other_links
-    ]
+    assert [link.url for link in damaged.other_links] == [link.url for link in original.other_links]
 
 
 def test_content_hash_changes_with_the_text() -> None:

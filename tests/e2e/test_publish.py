@@ -8,6 +8,7 @@ from sqlmodel import Session
 from bot import storage
 from tests.e2e.botproc import BotProcess
 from tests.e2e.harness import Fakegram
+from tests.e2e.test_commands import Chat, buttons
 
 pytestmark = pytest.mark.e2e
 
@@ -55,4 +56,57 @@ async def test_an_issue_waits_for_publish_time_and_push_sends_it_now(
         record = storage.get_issue(session, ISSUE_ID)
         assert record is not None
         assert record.published_at is not None
+    bot.stop()
+
+
+ARCHIVED_ID = "20990401"
+ARCHIVED = f"""> 导读： 本期为 AI 简报 {ARCHIVED_ID} 期
+
+# 1. [已发布的新闻](https://example.com/archived) | 来源
+
+正文。
+"""
+
+
+async def test_readers_see_a_waiting_issue_only_once_it_is_published(
+    fakegram: Fakegram, bot_factory
+) -> None:
+    bot: BotProcess = bot_factory(PUBLISH_CRON="0 9 1 1 *")
+    (bot.issues_dir / f"{ARCHIVED_ID}.md").write_text(ARCHIVED, encoding="utf-8")
+    bot.start()  # a new install: the file it starts with is its (published) archive
+    bot.wait_for_log("scan done")
+    (bot.issues_dir / f"{ISSUE_ID}.md").write_text(ISSUE, encoding="utf-8")
+    await fakegram.create_user(bot.admin_id, "editor", "en")
+    editor = Chat(fakegram, bot.admin_id)
+    await editor.answer("/reload")  # scans run one at a time: the file is stored by now
+    bot.wait_for_log(f"issue file new file={ISSUE_ID}.md")
+
+    await fakegram.create_user(6101, "Ann", "en")
+    reader = Chat(fakegram, 6101)
+    header, _ = await reader.say("/latest", count=2)
+    assert header["text"].startswith("📰 AI 简报 · 2099-04-01")
+    unknown = await reader.answer(f"/issue {ISSUE_ID}")
+    assert f"There is no issue {ISSUE_ID}" in unknown
+    assert ARCHIVED_ID in unknown
+    (listing,) = await reader.say("/issues")
+    listed = [b["callback_data"] for b in buttons(listing)]
+    assert listed[0] == f"i:{ARCHIVED_ID}"  # the newest a reader may see
+    assert f"i:{ISSUE_ID}" not in listed
+    assert "Nothing matches" in await reader.answer("/search 定时发布")
+    (found,) = await reader.say("/search 已发布")
+    assert [b["callback_data"] for b in buttons(found)] == [f"t:{ARCHIVED_ID}:1"]
+
+    # The editor, in a private chat, sees it coming and can read it before its time.
+    (listing,) = await editor.say("/issues")
+    listed = [b["callback_data"] for b in buttons(listing)]
+    assert listed[:2] == [f"i:{ISSUE_ID}", f"i:{ARCHIVED_ID}"]
+    waiting_line, archived_line = listing["text"].splitlines()[1:3]
+    assert "not published yet" in waiting_line
+    assert "not published yet" not in archived_line
+    header, _ = await editor.say(f"/issue {ISSUE_ID}", count=2)
+    assert header["text"].startswith("📰 AI 简报 · 2099-05-01")
+
+    assert "20990501" in await editor.answer(f"/push {ISSUE_ID}")
+    header, _ = await reader.say("/latest", count=2)
+    assert header["text"].startswith("📰 AI 简报 · 2099-05-01")
     bot.stop()

@@ -40,7 +40,7 @@ def data(view_markup: keyboards.InlineKeyboardMarkup | None) -> list[str]:
 def test_pages_number_results_over_all_pages_and_link_each_item(session: Session) -> None:
     matches = storage.search_items(session, ["模型"], limit=1000).items
     assert len(matches) > 10  # three pages at least, so there is a middle one
-    view = search_page(session, ZH, "模型", 1)
+    view = search_page(session, ZH, "模型", 1, published_only=False)
     assert_telegram_html(view.text)
     assert view.text.splitlines()[2].startswith("6. ")
     assert data(view.markup) == [
@@ -54,13 +54,13 @@ def test_pages_number_results_over_all_pages_and_link_each_item(session: Session
 def test_a_page_past_the_end_shows_the_last_page(session: Session) -> None:
     total = storage.search_items(session, ["模型"], limit=0).total
     last = (total - 1) // 5
-    view = search_page(session, EN, "模型", 999)
+    view = search_page(session, EN, "模型", 999, published_only=False)
     assert f"page {last + 1}/{last + 1}" in view.text
     assert data(view.markup)[-1] == f"s:{last - 1}:模型"
 
 
 def test_no_match_has_no_buttons_and_escapes_the_query(session: Session) -> None:
-    view = search_page(session, EN, "<zzqxv>", 0)
+    view = search_page(session, EN, "<zzqxv>", 0, published_only=False)
     assert view.markup is None
     assert view.ref is None
     assert "&lt;zzqxv&gt;" in view.text

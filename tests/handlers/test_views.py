@@ -127,9 +127,15 @@ def test_unknown_issue_lists_valid_ids(t: Texts) -> None:
 
 @LANGUAGES
 def test_issue_list_and_search_page(t: Texts) -> None:
-    listing = views.issues_text(t, [IssueEntry("20210305", 12)])
+    listing = views.issues_text(
+        t, [IssueEntry("20210312", 8, waiting=True), IssueEntry("20210305", 12)]
+    )
     assert_telegram_html(listing)
-    assert "20210305" in listing
+    waiting, published = listing.splitlines()[1:]
+    assert "20210312" in waiting
+    assert waiting.endswith(t.issue_waiting)
+    assert "20210305" in published
+    assert t.issue_waiting not in published
     entries = [ResultEntry(6, "20210305", 3, f"{HOSTILE}\nsecond line")]
     page = views.search_text(t, HOSTILE, entries, total=7, page=1)
     counted_early = views.search_text(t, "模型", entries, total=100, page=1, exact=False)

@@ -92,6 +92,26 @@ def test_publishing_bookkeeping(session: Session) -> None:
     assert [i.id for i in unpublished_issues(session)] == ["20210305"]
 
 
+def test_readers_list_only_published_issues(session: Session) -> None:
+    for issue_id in ("20210219", "20210305", "20210312"):
+        upsert_issue(session, make_issue(issue_id), "raw", f"{issue_id}.md")
+    mark_published(session, "20210219")
+    mark_published(session, "20210312")
+    session.commit()
+    latest = latest_issue(session, published_only=True)
+    assert latest is not None
+    assert latest.id == "20210312"
+    assert [i.id for i in list_issues(session, published_only=True)] == ["20210312", "20210219"]
+    assert len(list_issues(session)) == 3  # the editor's view keeps the waiting one
+
+
+def test_no_published_issue_means_no_latest(session: Session) -> None:
+    upsert_issue(session, make_issue("20210305"), "raw", "a.md")
+    session.commit()
+    assert latest_issue(session, published_only=True) is None
+    assert list_issues(session, published_only=True) == []
+
+
 def test_stored_hashes_by_file(session: Session) -> None:
     issue = make_issue("20210305")
     upsert_issue(session, issue, "raw", "20210305.md")

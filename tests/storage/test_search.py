@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from bot.storage import search_items, upsert_issue
+from bot.storage import mark_published, search_items, upsert_issue
 from tests.storage.factories import make_issue, make_item
 
 
@@ -76,3 +76,26 @@ def test_no_words_or_no_match(archive: Session) -> None:
     assert search_items(archive, []).empty
     assert search_items(archive, ["  "]).empty
     assert search_items(archive, ["量子计算机"]).empty
+
+
+def test_published_only_leaves_out_waiting_issues(archive: Session) -> None:
+    mark_published(archive, "20201218")  # 20210305 still waits for PUBLISH_CRON
+    archive.commit()
+    for words in (["pytorch"], ["目标检测"], ["检测综"], ["%"], ["ai"]):
+        page = search_items(archive, words, published_only=True)
+        assert all(item.issue_id == "20201218" for item in page.items), words
+        assert page.total == len(page.items)
+    assert _hits(search_items(archive, ["pytorch"], published_only=True).items) == [("20201218", 1)]
+    assert search_items(archive, ["gpt-3"], published_only=True).empty
+    assert search_items(archive, ["100%"], published_only=True).empty
+    assert search_items(archive, ["pytorch"]).total == 2  # the editor's view finds both
+
+
+def test_published_only_with_every_issue_published(archive: Session) -> None:
+    mark_published(archive, "20201218")
+    mark_published(archive, "20210305")
+    archive.commit()
+    assert _hits(search_items(archive, ["目标检测"], published_only=True).items) == [
+        ("20210305", 1),
+        ("20201218", 2),
+    ]
