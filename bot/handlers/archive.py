@@ -7,7 +7,6 @@ shows it or sends it, except to an admin in a private chat (`sees_waiting_issues
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Update
@@ -43,8 +42,6 @@ from bot.handlers.views import (
 )
 
 ISSUES_LISTED = 10
-SEARCH_STORE_KEY = "search_queries"  # bot_data: digest → query, for queries too long for a button
-SEARCH_STORE_SIZE = 1000
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -113,7 +110,8 @@ class PageView:
 def search_page(
     session: Session, t: Texts, query: str, page: int, *, published_only: bool
 ) -> PageView:
-    """One page of results for `query`; a page past the end shows the last one."""
+    """One page of results for `query`; a page past the end shows the last one. A query too
+    long for the page buttons is stored under the digest they carry instead."""
     words = parse_terms(query)
 
     def results(page: int) -> storage.SearchPage:
@@ -133,22 +131,13 @@ def search_page(
     ]
     pages = page_count(result.total)
     ref = keyboards.query_ref(query, pages)
+    if keyboards.is_digest(ref):
+        storage.remember_query(session, ref, query)
     return PageView(
         search_text(t, query, entries, total=result.total, page=page, exact=result.exact),
         keyboards.search_keyboard(t, entries, page=page, pages=pages, ref=ref),
         ref,
     )
-
-
-def remember_query(bot_data: dict[Any, Any], ref: str | None, query: str) -> None:
-    """Keep a query too long for callback data under its digest (the oldest go first)."""
-    if ref is None or not keyboards.is_digest(ref):
-        return
-    store: dict[str, str] = bot_data.setdefault(SEARCH_STORE_KEY, {})
-    store.pop(ref, None)
-    store[ref] = query
-    while len(store) > SEARCH_STORE_SIZE:
-        store.pop(next(iter(store)))
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -170,7 +159,6 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with services.session() as session:
         register_chat(session, update)
         view = search_page(session, t, query, 0, published_only=published_only)
-    remember_query(context.bot_data, view.ref, query)
     await reply(update, view.text, view.markup)
 
 
@@ -214,18 +202,16 @@ async def _turn_page(
 ) -> None:
     query = update.callback_query
     assert query is not None  # called for a button only
-    text_query = ref
-    if keyboards.is_digest(ref):
-        stored = context.bot_data.get(SEARCH_STORE_KEY, {}).get(ref)
-        if stored is None:  # remembered only in memory, and the bot restarted since
-            await query.answer(t.search_expired, show_alert=True)
-            return
-        text_query = stored
     services = services_of(context)
     published_only = not sees_waiting_issues(update, services)
     with services.session() as session:
-        view = search_page(session, t, text_query, page, published_only=published_only)
-    remember_query(context.bot_data, view.ref, text_query)
+        text_query = storage.recall_query(session, ref) if keyboards.is_digest(ref) else ref
+        view = None
+        if text_query is not None:
+            view = search_page(session, t, text_query, page, published_only=published_only)
+    if view is None:  # a digest of a query forgotten after long disuse (QUERY_KEPT_FOR)
+        await query.answer(t.search_expired, show_alert=True)
+        return
     await query.answer()
     try:
         await query.edit_message_text(view.text, reply_markup=view.markup)

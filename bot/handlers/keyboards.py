@@ -7,7 +7,8 @@ Callback data is at most 64 bytes, so it names things compactly:
     s:<page>:<query ref>     show a page of a search (s:2:GPT 机器人)
 
 A search query is carried in the data itself when it fits, so paging works after a restart
-and on old messages; a longer one is referred to by a digest (`#…`) and kept server-side.
+and on old messages; a longer one is referred to by a digest (`#…`) and kept in the database
+(`bot.storage.queries`), so its buttons work after a restart too.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def decode(data: str | None) -> Callback | None:
 
 def query_ref(query: str, pages: int) -> str:
     """How a search's buttons refer to `query`: the query itself when every page's data fits,
-    else a digest the handler must remember (see `is_digest`)."""
+    else a digest under which `search_page` stores it (see `is_digest`)."""
     widest = f"s:{max(pages - 1, 0)}:{query}"
     if not query.startswith(DIGEST_PREFIX) and len(widest.encode()) <= MAX_CALLBACK_BYTES:
         return query

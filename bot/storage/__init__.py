@@ -59,6 +59,7 @@ from bot.storage.outbox import (
     release_leases,
     requeue_deliveries,
 )
+from bot.storage.queries import recall_query, remember_query
 from bot.storage.search import SearchPage, search_items
 from bot.storage.stats import Stats, stats
 from bot.storage.subscriptions import (
@@ -119,9 +120,11 @@ __all__ = [
     "normalize_keyword",
     "outbox_counts",
     "reactivate_chat",
+    "recall_query",
     "record_bad_file",
     "release_lease",
     "release_leases",
+    "remember_query",
     "requeue_deliveries",
     "search_items",
     "sender_lock",

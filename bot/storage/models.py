@@ -203,3 +203,14 @@ class BadFile(SQLModel, table=True):
     content_hash: str = Field(sa_type=sa.String(128))
     reason: str = Field(sa_type=sa.Text)
     seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class SearchQuery(SQLModel, table=True):
+    """A /search query too long for its page buttons' callback data (64 bytes), kept under
+    the digest the buttons carry instead, so they still turn pages after a restart."""
+
+    __tablename__ = "search_queries"
+
+    digest: str = Field(primary_key=True, sa_type=sa.String(64))
+    query: str = Field(sa_type=sa.Text)
+    used_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bot import storage
 from bot.content import read_issue_file
 from bot.handlers import keyboards
-from bot.handlers.archive import SEARCH_STORE_KEY, SEARCH_STORE_SIZE, remember_query, search_page
+from bot.handlers.archive import search_page
 from bot.handlers.texts import EN, ZH
 from tests.content.html_check import assert_telegram_html
 
@@ -67,22 +67,15 @@ def test_no_match_has_no_buttons_and_escapes_the_query(session: Session) -> None
     assert_telegram_html(view.text)
 
 
-def test_a_long_query_is_remembered_under_a_digest() -> None:
-    bot_data: dict[object, object] = {}
-    query = "很长的查询 " * 10
-    ref = keyboards.query_ref(query, 3)
-    remember_query(bot_data, ref, query)
-    assert bot_data[SEARCH_STORE_KEY] == {ref: query}
-    remember_query(bot_data, "GPT", "GPT")  # short queries travel in the buttons
-    assert len(bot_data[SEARCH_STORE_KEY]) == 1  # type: ignore[arg-type]
-
-
-def test_the_store_of_long_queries_is_bounded() -> None:
-    bot_data: dict[object, object] = {}
-    for i in range(SEARCH_STORE_SIZE + 5):
-        query = f"query number {i} " * 5
-        remember_query(bot_data, keyboards.query_ref(query, 1), query)
-    store = bot_data[SEARCH_STORE_KEY]
-    assert isinstance(store, dict)
-    assert len(store) == SEARCH_STORE_SIZE
-    assert "query number 0 " * 5 not in store.values()  # the oldest went first
+def test_a_query_too_long_for_the_buttons_is_stored_under_their_digest(
+    session: Session,
+) -> None:
+    query = " ".join(["模型"] * 12)  # 83 bytes: more than a button's 64
+    view = search_page(session, EN, query, 0, published_only=False)
+    assert view.ref is not None
+    assert keyboards.is_digest(view.ref)
+    assert f"s:1:{view.ref}" in data(view.markup)
+    assert storage.recall_query(session, view.ref) == query
+    short = search_page(session, EN, "模型", 0, published_only=False)
+    assert short.ref == "模型"  # travels in the buttons, nothing stored
+    assert storage.recall_query(session, keyboards.query_ref("模型" * 40, 1)) is None

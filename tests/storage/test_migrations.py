@@ -13,7 +13,7 @@ from bot.storage import current_revision, head_revision, make_engine, migrate
 from bot.storage.migrate import alembic_config
 from bot.storage.search import include_in_schema_comparison
 
-TABLES = {"issues", "items", "chats", "subscriptions", "deliveries", "bad_files"}
+TABLES = {"issues", "items", "chats", "subscriptions", "deliveries", "bad_files", "search_queries"}
 
 
 def test_migrate_creates_every_table(engine: Engine) -> None:
