@@ -2,12 +2,15 @@
 
 Texts are Telegram HTML templates filled with `str.format`; every value put into them must
 already be escaped (views.py does that). Both languages have the same fields and placeholders,
-which a unit test checks.
+which a unit test checks. English nouns agree with their number: `{n:result|results}` reads
+"1 result" or "3 results" (see `Count`); Chinese needs no such thing and writes `{n}`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 # Reader commands, in menu order. Admin commands stay out of the menu: readers cannot use them.
 USER_COMMANDS = (
@@ -21,6 +24,33 @@ USER_COMMANDS = (
     "issue",
     "search",
 )
+
+
+class Count(int):
+    """A number in a text: `{n:item|items}` gives the number and the noun that agrees with it;
+    `at_least` marks a count that stopped early ("100+", always plural)."""
+
+    at_least: bool
+
+    def __new__(cls, value: int, *, at_least: bool = False) -> Count:
+        count = super().__new__(cls, value)
+        count.at_least = at_least
+        return count
+
+    def __format__(self, spec: str) -> str:
+        shown = f"{int(self)}+" if self.at_least else f"{int(self)}"
+        if "|" not in spec:
+            return shown if not spec else format(int(self), spec)
+        one, many = spec.split("|", 1)
+        return f"{shown} {one if self == 1 and not self.at_least else many}"
+
+
+class Text(str):
+    """A UI text whose `format` passes numbers on as `Count`s, so `{n:item|items}` works."""
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        counted = {k: Count(v) if type(v) is int else v for k, v in kwargs.items()}
+        return str.format(self, *args, **counted)
 
 
 @dataclass(frozen=True)
@@ -84,6 +114,12 @@ class Texts:
     unknown_command: str
     error: str
 
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, str):
+                object.__setattr__(self, field.name, Text(value))
+
 
 EN = Texts(
     language="en",
@@ -134,9 +170,9 @@ EN = Texts(
     everything="everything",
     no_issues="There are no issues yet.",
     issues_header="<b>Recent issues</b> (tap one to get it):",
-    issue_line="• <code>{issue_id}</code> — {items} items",
+    issue_line="• <code>{issue_id}</code> — {items:item|items}",
     issue_waiting=" ⏳ not published yet, readers cannot see it",
-    issue_button="{issue_id} · {items} items",
+    issue_button="{issue_id} · {items:item|items}",
     issue_usage="Which issue? For example <code>/issue {example}</code>.",
     issue_unknown="There is no issue {issue_id}.",
     valid_ids="Recent issues: {ids}",
@@ -148,7 +184,7 @@ EN = Texts(
     search_usage="What should I look for? For example <code>/search GPT</code>.",
     search_none="Nothing matches {query}. Try fewer or shorter words.",
     search_too_long="Please search with at most {terms} words and {chars} characters.",
-    search_header="🔎 {query}: {total} results, page {page}/{pages}",
+    search_header="🔎 {query}: {total:result|results}, page {page}/{pages}",
     search_line="{position}. {title} <i>({issue_id} #{number})</i>",
     search_expired="This search has expired; please search again.",
     previous="‹ Previous",
@@ -166,9 +202,9 @@ EN = Texts(
     reload_done="<b>Scan finished</b>\n{summary}",
     reload_failed="❌ Scan failed: {reason}",
     push_usage="Which issue? For example <code>/push {example}</code>.",
-    push_done="📤 Issue {issue_id}: {count} messages queued for subscribers.",
+    push_done="📤 Issue {issue_id}: {count:message|messages} queued for subscribers.",
     broadcast_usage="Write the notice after the command: <code>/broadcast Hello!</code>",
-    broadcast_done="📣 The notice goes to {count} chats.",
+    broadcast_done="📣 The notice goes to {count:chat|chats}.",
     upload_wrong_type="Send an issue as a Markdown file ({suffix}).",
     upload_too_large="That file is too large for an issue ({size} bytes; at most {limit}).",
     upload_rejected="❌ Not accepted: {reason}",

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from bot.handlers.keyboards import IssueEntry, ResultEntry
-from bot.handlers.texts import USER_COMMANDS, Texts
+from bot.handlers.texts import USER_COMMANDS, Count, Texts
 from bot.storage import Stats
 
 PAGE_SIZE = 5  # search results per page (SPEC §3)
@@ -145,9 +145,12 @@ def search_text(
 ) -> str:
     """A page of search results; the buttons below it carry the same numbers. When the count
     stopped early (`exact` False) there are more than `total` results: "100+"."""
-    shown = f"{total}" if exact else f"{total}+"
-    pages = f"{page_count(total)}" if exact else f"{page_count(total)}+"
-    header = t.search_header.format(query=quoted(query), total=shown, page=page + 1, pages=pages)
+    header = t.search_header.format(
+        query=quoted(query),
+        total=Count(total, at_least=not exact),
+        page=page + 1,
+        pages=Count(page_count(total), at_least=not exact),
+    )
     lines = (
         t.search_line.format(
             position=entry.position,

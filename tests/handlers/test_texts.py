@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from bot.handlers.texts import EN, USER_COMMANDS, ZH, Texts, texts_for
+from bot.handlers.texts import EN, USER_COMMANDS, ZH, Count, Texts, texts_for
 
 
 def placeholders(template: str) -> set[str]:
@@ -53,3 +53,20 @@ def test_every_user_command_has_a_menu_description(texts: Texts) -> None:
 )
 def test_language_is_chosen_by_code(code: str | None, expected: Texts) -> None:
     assert texts_for(code) is expected
+
+
+def test_english_nouns_agree_with_their_number() -> None:
+    assert EN.issue_line.format(issue_id="20210305", items=1).endswith("— 1 item")
+    assert EN.issue_line.format(issue_id="20210305", items=12).endswith("— 12 items")
+    assert EN.broadcast_done.format(count=0) == "📣 The notice goes to 0 chats."
+    assert EN.push_done.format(issue_id="20210305", count=1).startswith(
+        "📤 Issue 20210305: 1 message queued"
+    )
+    assert ZH.issue_line.format(issue_id="20210305", items=1).endswith("— 1 条")
+
+
+def test_a_count_that_stopped_early_is_plural_with_a_plus() -> None:
+    assert f"{Count(1, at_least=True):result|results}" == "1+ results"
+    assert f"{Count(100, at_least=True)}" == "100+"
+    assert f"{Count(7)}" == "7"
+    assert f"{Count(7):03d}" == "007"

@@ -141,6 +141,9 @@ def test_issue_list_and_search_page(t: Texts) -> None:
     counted_early = views.search_text(t, "模型", entries, total=100, page=1, exact=False)
     assert "100+" in counted_early
     assert "2/20+" in counted_early
+    one = views.search_text(EN, "模型", entries[:1], total=1, page=0)
+    assert "1 result, page 1/1" in one
+    assert "100+ results" in views.search_text(EN, "模型", entries, total=100, page=1, exact=False)
     assert_telegram_html(page)
     assert "2/2" in page
     assert "6. " in page
