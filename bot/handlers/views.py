@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from bot.handlers.keyboards import IssueEntry, ResultEntry
 from bot.handlers.texts import USER_COMMANDS, Count, Texts
 from bot.storage import Stats
+from bot.storage.text import without_invisible
 
 PAGE_SIZE = 5  # search results per page (SPEC §3)
 MAX_KEYWORDS_AT_ONCE = 20
@@ -34,7 +35,7 @@ _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日
 def parse_terms(text: str) -> list[str]:
     """The keywords or search words in `text`, in order, without duplicates."""
     terms = (next(g for g in m.groups() if g) for m in _TERM.finditer(text))
-    cleaned = (" ".join(term.split()) for term in terms)
+    cleaned = (" ".join(without_invisible(term).split()) for term in terms)
     return list(dict.fromkeys(term for term in cleaned if term))
 
 

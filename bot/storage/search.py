@@ -92,7 +92,7 @@ def search_items(
 ) -> SearchPage:
     """Items containing every word (case-insensitive, Chinese substrings), newest issue first;
     `published_only` leaves out the items of issues still waiting for PUBLISH_CRON."""
-    needles = [fold(w.strip()) for w in words if w.strip()]
+    needles = [n for n in (fold(w).strip() for w in words) if n]
     if not needles:
         return SearchPage(items=[], total=0)
     # Mostly no issue is waiting, and then the queries below carry no filter at all.

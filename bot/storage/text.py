@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# Characters that show nothing (zero-width space and joiners, direction marks, word joiner,
+# byte-order mark, soft hyphen): pasted along with a word, they would keep it from matching.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def without_invisible(text: str) -> str:
+    return _INVISIBLE.sub("", text)
 
 
 def fold(text: str) -> str:
@@ -10,5 +19,6 @@ def fold(text: str) -> str:
 
     NFKC turns full-width Latin letters and digits (common in Chinese text: ＧＰＴ－４) into
     ASCII; casefold is a stronger lower() that also handles ß and friends. Chinese is unchanged.
+    Invisible characters are dropped.
     """
-    return unicodedata.normalize("NFKC", text).casefold()
+    return without_invisible(unicodedata.normalize("NFKC", text)).casefold()

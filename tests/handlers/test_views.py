@@ -27,6 +27,7 @@ LANGUAGES = pytest.mark.parametrize("t", [EN, ZH], ids=["en", "zh"])
         ("GPT gpt GPT", ["GPT", "gpt"]),  # duplicates go; case folding is storage's business
         ('"  spaced   out  "', ["spaced out"]),
         ('""', []),
+        ("\u200b \u200bGPT\u200d \ufeff", ["GPT"]),  # invisible characters, pasted along
     ],
 )
 def test_parse_terms(text: str, terms: list[str]) -> None:

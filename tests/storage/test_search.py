@@ -99,3 +99,10 @@ def test_published_only_with_every_issue_published(archive: Session) -> None:
         ("20210305", 1),
         ("20201218", 2),
     ]
+
+
+def test_invisible_characters_neither_match_everything_nor_block_a_match(
+    archive: Session,
+) -> None:
+    assert search_items(archive, ["\u200b"]).empty
+    assert _hits(search_items(archive, ["Py\u200bTorch", "1.7"]).items) == [("20201218", 1)]

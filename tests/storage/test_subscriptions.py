@@ -55,6 +55,8 @@ def test_bad_keywords_change_nothing(chats: Session) -> None:
         subscribe(chats, 1, ["ok", "x" * 500])
     with pytest.raises(ValueError, match="empty"):
         normalize_keyword("   ")
+    with pytest.raises(ValueError, match="empty"):
+        normalize_keyword("\u200b\u2060")  # nothing a reader could see
     assert normalize_keyword("Ｘ" * MAX_KEYWORD_LENGTH) == "x" * MAX_KEYWORD_LENGTH
     assert subscriptions_of(chats, 1) == ["gpt"]
 
@@ -81,6 +83,12 @@ def test_keyword_matching(chats: Session) -> None:
     assert subscribers_for_item(chats, GPT_ITEM) == {1, 2}
     assert subscribers_for_item(chats, DETECTION_ITEM) == {1, 3}
     assert subscribers_for_item(chats, FULLWIDTH_ITEM) == {1, 4}
+
+
+def test_invisible_characters_do_not_keep_a_keyword_from_matching(chats: Session) -> None:
+    subscribe(chats, 1, ["G\u200bPT"])  # a zero-width space, copied with the word
+    assert subscriptions_of(chats, 1) == ["gpt"]
+    assert subscribers_for_item(chats, GPT_ITEM) == {1}
 
 
 def test_keywords_match_the_body_and_chinese_substrings(chats: Session) -> None:
