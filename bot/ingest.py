@@ -112,6 +112,10 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
         try:
             with Session(engine) as session:
                 result = _ingest_file(session, path, known, owners, present, claimed)
+                if fresh and result.status == FileStatus.NEW and result.issue_id:
+                    # in the same transaction: no moment, not even after a crash, when
+                    # the archive counts as waiting to be broadcast
+                    storage.mark_published(session, result.issue_id)
                 session.commit()
         except (OperationalError, InterfaceError):  # the database, not the file: retried next scan
             raise
@@ -120,18 +124,9 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
             result = _record_failure(engine, path, error)
         report.files.append(result)
         _log(result)
-    if fresh:
-        _take_as_archive(engine, [f.issue_id for f in report.changed if f.issue_id])
+    if fresh and (archived := sum(f.status == FileStatus.NEW for f in report.files)):
+        log.info("new install: %d issues taken as the archive, not broadcast", archived)
     return report
-
-
-def _take_as_archive(engine: Engine, issue_ids: list[str]) -> None:
-    with Session(engine) as session:
-        for issue_id in issue_ids:
-            storage.mark_published(session, issue_id)
-        session.commit()
-    if issue_ids:
-        log.info("new install: %d issues taken as the archive, not broadcast", len(issue_ids))
 
 
 def _ingest_file(

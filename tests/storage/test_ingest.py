@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot import ingest, storage
@@ -85,6 +86,27 @@ def test_a_new_install_takes_its_first_files_as_the_archive(engine: Engine, tmp_
     ingest_directory(engine, tmp_path)
     with Session(engine) as session:
         assert [r.id for r in storage.unpublished_issues(session)] == ["20201218"]
+
+
+def test_a_new_install_stopped_mid_scan_keeps_what_it_stored_as_the_archive(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.md").write_bytes(seed_path("001").read_bytes())
+    (tmp_path / "b.md").write_bytes(seed_path("002").read_bytes())
+    upsert = storage.upsert_issue
+
+    def database_gone_at_b(session: Session, issue, text: str, name: str):  # type: ignore[no-untyped-def]
+        if name == "b.md":
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        return upsert(session, issue, text, name)
+
+    monkeypatch.setattr(ingest.storage, "upsert_issue", database_gone_at_b)
+    with pytest.raises(OperationalError):
+        ingest_directory(engine, tmp_path)
+    with Session(engine) as session:
+        stored = storage.get_issue(session, "20210305")
+        assert stored is not None
+        assert stored.published_at is not None  # archived, not waiting for a broadcast
 
 
 def test_issues_dropped_after_the_first_reader_came_are_new(engine: Engine, tmp_path: Path) -> None:
