@@ -353,19 +353,27 @@ def requeue_deliveries(
 ) -> int:
     """Queue messages for one chat again, even those sent before (a reader asked for them).
 
-    Rows already pending are left as they are (they are on their way); sent, failed and
-    dropped ones become pending again. Returns how many messages are now queued.
+    Rows already pending are left as they are (they are on their way); failed, dropped and
+    uncertain ones become pending again, and so do sent ones unless some of the messages are
+    still pending: then an earlier request (or the broadcast) is under way, and sending its
+    first messages again would interleave two copies. Returns how many messages are queued.
     """
     wanted = sorted(set(indices))
+    mine = (
+        col(Delivery.chat_id) == chat_id,
+        col(Delivery.issue_id) == issue_id,
+        col(Delivery.message_index).in_(wanted),
+    )
+    under_way = session.exec(
+        select(Delivery.id).where(*mine, col(Delivery.status) == DeliveryStatus.PENDING.value)
+    ).first()
+    again = [DeliveryStatus.FAILED, DeliveryStatus.DROPPED, DeliveryStatus.UNCERTAIN]
+    if under_way is None:
+        again.append(DeliveryStatus.SENT)
     enqueue_deliveries(session, issue_id, {chat_id: wanted}, item_numbers=item_numbers)
     session.exec(
         update(Delivery)
-        .where(
-            col(Delivery.chat_id) == chat_id,
-            col(Delivery.issue_id) == issue_id,
-            col(Delivery.message_index).in_(wanted),
-            col(Delivery.status) != DeliveryStatus.PENDING.value,
-        )
+        .where(*mine, col(Delivery.status).in_([status.value for status in again]))
         .values(
             status=DeliveryStatus.PENDING.value,
             attempts=0,

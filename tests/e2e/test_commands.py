@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import storage
 from bot.content import read_issue
@@ -188,6 +188,32 @@ async def test_latest_sends_the_latest_issue_in_full(
     expected = expected_messages("20210305")
     received = await chat.say("/latest", count=len(expected), within=DELIVERY_TIMEOUT)
     assert [m["text"] for m in received] == [shown(m) for m in expected]
+
+
+async def test_asking_twice_while_an_issue_is_coming_gives_one_copy_in_order(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1451)
+    expected = [shown(m) for m in expected_messages("20210305")]
+    (header,) = await chat.say("/issue 20210305")  # the rest is on its way
+    await fakegram.send_text(chat.user_id, "/issue 20210305")
+    await fakegram.wait_for_messages(
+        len(expected) - 1, chat.chat_id, header["seq"], DELIVERY_TIMEOUT
+    )
+
+    def pending() -> int:
+        with database(running_bot)() as session:
+            rows = session.exec(
+                select(storage.Delivery).where(
+                    storage.Delivery.chat_id == chat.chat_id,
+                    storage.Delivery.status == storage.DeliveryStatus.PENDING,
+                )
+            )
+            return len(rows.all())
+
+    await poll(lambda: pending() == 0, "the outbox still has messages for the chat")
+    received = [m["text"] for m in await fakegram.messages(chat.chat_id)]
+    assert received == expected
 
 
 async def test_issues_lists_recent_issues_and_a_button_sends_one(

@@ -12,6 +12,7 @@ from bot.storage import (
     deactivate_chat,
     enqueue_deliveries,
     enqueue_notice,
+    mark_failed,
     mark_sent,
     migrate_chat,
     requeue_deliveries,
@@ -68,18 +69,47 @@ def test_migration_moves_notices_with_the_chat(session: Session) -> None:
     assert len(moved) == 2
 
 
-def test_requeue_sends_an_issue_again_but_leaves_pending_rows_alone(session: Session) -> None:
+def _rows(session: Session) -> dict[int, Delivery]:
+    return {d.message_index: d for d in session.exec(select(Delivery)).all()}
+
+
+def test_requeue_sends_an_issue_again(session: Session) -> None:
+    _chats(session, 1)
+    upsert_issue(session, make_issue("20210305"), "raw", "b.md")
+    enqueue_deliveries(session, "20210305", {1: [0, 1]})
+    (first,) = claim_pending(session, 10)  # a chat's messages are claimed one at a time
+    mark_sent(session, first.id or 0)
+    (second,) = claim_pending(session, 10)
+    mark_failed(session, second.id or 0, "Bad Request: chat not found")
+    session.commit()
+    assert requeue_deliveries(session, 1, "20210305", [0, 1, 2]) == 3
+    session.commit()
+    rows = _rows(session)
+    assert {i: r.status for i, r in rows.items()} == {
+        0: DeliveryStatus.PENDING,  # sent before, queued again
+        1: DeliveryStatus.PENDING,
+        2: DeliveryStatus.PENDING,  # new
+    }
+    assert rows[0].attempts == 0
+
+
+def test_a_request_while_the_issue_is_under_way_adds_only_what_is_missing(
+    session: Session,
+) -> None:
+    """A reader asking twice in a row gets one copy in order, not the start of a second one
+    in the middle of the first."""
     _chats(session, 1)
     upsert_issue(session, make_issue("20210305"), "raw", "b.md")
     enqueue_deliveries(session, "20210305", {1: [0, 1, 2]})
     (head,) = claim_pending(session, 10)
     mark_sent(session, head.id or 0)
+    (in_flight,) = claim_pending(session, 10)  # claimed, being sent
     session.commit()
-    assert requeue_deliveries(session, 1, "20210305", [0, 1, 3]) == 3
+    assert requeue_deliveries(session, 1, "20210305", [0, 1, 2, 3]) == 4
     session.commit()
-    rows = {d.message_index: d for d in session.exec(select(Delivery)).all()}
-    assert rows[0].status == DeliveryStatus.PENDING  # sent before, queued again
-    assert rows[0].attempts == 0
+    rows = _rows(session)
+    assert rows[0].status == DeliveryStatus.SENT  # not again: the first copy is still going
+    assert rows[1].id == in_flight.id
     assert rows[1].status == DeliveryStatus.PENDING
     assert rows[3].status == DeliveryStatus.PENDING  # new
     assert len(rows) == 4
