@@ -187,8 +187,12 @@ def _messages_of(record: storage.IssueRecord) -> tuple[OutgoingMessage, ...] | N
 
 
 def _follow_new_version(session: Session, issue: Issue, old: Sequence[OutgoingMessage]) -> None:
-    """Point the issue's deliveries at their messages in its new version (see the outbox)."""
+    """Point the issue's deliveries at their messages in its new version (see the outbox), and
+    send items new in it to the chats the issue is still on its way to."""
+    from bot.delivery.broadcast import broadcast_new_items
+
     new = issue_messages(issue)
+    receiving = storage.chats_receiving(session, issue.id)
     gone = storage.move_deliveries(
         session,
         issue.id,
@@ -198,6 +202,13 @@ def _follow_new_version(session: Session, issue: Issue, old: Sequence[OutgoingMe
     )
     if gone:
         log.info("issue changed issue=%s deliveries_of_removed_messages=%d", issue.id, gone)
+    numbers_before = {m.item_number for m in old}
+    added = {m.item_number for m in new if m.item_number is not None} - numbers_before
+    if added and receiving:
+        queued = broadcast_new_items(session, issue.id, new, added, receiving)
+        log.info(
+            "issue changed issue=%s new_items=%s deliveries=%d", issue.id, sorted(added), queued
+        )
 
 
 def _record_failure(engine: Engine, path: Path, error: Exception) -> FileResult:

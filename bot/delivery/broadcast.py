@@ -57,6 +57,28 @@ def broadcast_issue(session: Session, issue_id: str) -> int:
     return queued
 
 
+def broadcast_new_items(
+    session: Session,
+    issue_id: str,
+    messages: Sequence[OutgoingMessage],
+    numbers: Collection[int],
+    receiving: Collection[int],
+) -> int:
+    """Queue items just added to an issue (their numbers are new) for the `receiving` chats,
+    those still due some of its messages, that its broadcast would send them to; returns how
+    many deliveries are new. Chats the issue has fully reached are not sent it again."""
+    items = [item for item in storage.items_of(session, issue_id) if item.number in numbers]
+    audience = storage.audience_for_issue(session, items)
+    targets = {
+        chat_id: indices_for(messages, set(numbers) if wanted is None else wanted)
+        for chat_id, wanted in audience.items()
+        if chat_id in receiving
+    }
+    return storage.enqueue_deliveries(
+        session, issue_id, targets, item_numbers=[m.item_number for m in messages]
+    )
+
+
 def request_for_chat(
     session: Session, chat_id: int, issue_id: str, item_numbers: Collection[int] | None
 ) -> int:

@@ -46,6 +46,7 @@ from bot.storage.models import (
     Subscription,
 )
 from bot.storage.outbox import (
+    chats_receiving,
     claim_pending,
     drop_pending_for_chat,
     enqueue_deliveries,
@@ -91,6 +92,7 @@ __all__ = [
     "UpsertResult",
     "audience_for_issue",
     "bad_files",
+    "chats_receiving",
     "claim_pending",
     "current_revision",
     "deactivate_chat",

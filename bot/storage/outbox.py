@@ -274,6 +274,14 @@ def outbox_counts(session: Session, issue_id: str | None = None) -> dict[Deliver
     return counts
 
 
+def chats_receiving(session: Session, issue_id: str) -> set[int]:
+    """Chats with messages of the issue still to come: its broadcast has not reached them all."""
+    statement = select(Delivery.chat_id).where(
+        col(Delivery.issue_id) == issue_id, col(Delivery.status) == DeliveryStatus.PENDING.value
+    )
+    return set(session.exec(statement.distinct()).all())
+
+
 def _set(session: Session, delivery_id: int, **values: Any) -> None:
     values = {k: v.value if isinstance(v, DeliveryStatus) else v for k, v in values.items()}
     result = session.exec(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values))

@@ -205,3 +205,35 @@ def test_an_issue_edited_mid_broadcast_keeps_each_chat_on_its_items(
             (3, 1): (1, "pending"),
             (3, 2): (1, "pending"),
         }
+
+
+def test_an_item_added_mid_broadcast_reaches_the_chats_still_receiving_the_issue(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "20210901.md"
+    path.write_text(EDITED.format(gif=""), encoding="utf-8")
+    with Session(engine) as session:
+        for chat in (1, 2, 3, 4):
+            storage.upsert_chat(session, chat, chat_type="private")
+        storage.subscribe(session, 1)  # every item, half received
+        storage.subscribe(session, 2, ["第二条"])
+        storage.subscribe(session, 3, ["第一条"])
+        storage.subscribe(session, 4)  # every item, all received
+        session.commit()
+    ingest_directory(engine, tmp_path)
+    with Session(engine) as session:
+        broadcast_issue(session, "20210901")
+        for row in session.exec(select(storage.Delivery)):
+            if row.chat_id == 4 or (row.chat_id == 1 and row.message_index < 2):
+                storage.mark_sent(session, row.id)
+        session.commit()
+
+    fourth = "\n# 4. [第四条](https://a.example/4) | 源\n\n和第二条有关。\n"
+    path.write_text(EDITED.format(gif="") + fourth, encoding="utf-8")
+    assert _statuses(engine, tmp_path) == {"20210901.md": FileStatus.UPDATED}
+    with Session(engine) as session:
+        new_rows = {key: row for key, row in _rows(session).items() if key[1] == 4}
+    assert new_rows == {
+        (1, 4): (4, "pending"),  # still receiving the issue: its new item too
+        (2, 4): (4, "pending"),  # its keyword is in the new item
+    }  # chat 3's keyword is not; chat 4 has had the whole issue (/push would send it)
