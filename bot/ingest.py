@@ -214,8 +214,12 @@ def _follow_new_version(session: Session, issue: Issue, old: Sequence[OutgoingMe
 def _record_failure(engine: Engine, path: Path, error: Exception) -> FileResult:
     """Remember a file that failed unexpectedly as bad, so the next scans skip it quietly."""
     reason = f"could not be stored: {error}"[:300]
+    try:
+        digest = file_hash(path.read_bytes())
+    except OSError:  # gone meanwhile: nothing to remember, the next scan sees what is there
+        return FileResult(path.name, FileStatus.BAD, reason=reason)
     with Session(engine) as session:
-        storage.record_bad_file(session, path.name, file_hash(path.read_bytes()), reason)
+        storage.record_bad_file(session, path.name, digest, reason)
         session.commit()
     return FileResult(path.name, FileStatus.BAD, reason=reason)
 
