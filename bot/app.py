@@ -27,6 +27,7 @@ REPLY_CONNECTIONS = 16  # HTTP connections beyond the sender's, for replies and 
 CONCURRENT_UPDATES = 64  # updates handled at once
 # setWebhook may answer 429 when several instances start together; PTB waits and retries.
 WEBHOOK_BOOTSTRAP_RETRIES = 5
+MIN_READ_TIMEOUT = 20.0  # SPEC §4: read timeouts of at least 20 s
 
 
 def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
@@ -36,6 +37,13 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
     pacer = Pacer(rate=settings.rate_limit * PACING_HEADROOM)
     # TELEGRAM_READ_TIMEOUT, SPEC §4: long, so a slow answer is rarely taken for a lost one.
     timeout = settings.telegram_read_timeout
+    if timeout < MIN_READ_TIMEOUT:  # allowed (tests provoke timeouts so), but worth a word
+        log.warning(
+            "TELEGRAM_READ_TIMEOUT=%g s is under %g s: a slow answer from Telegram will count "
+            "as lost, and such sends are not resent",
+            timeout,
+            MIN_READ_TIMEOUT,
+        )
     builder = (
         Application.builder()
         .token(settings.require_bot_token())

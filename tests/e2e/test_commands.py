@@ -315,7 +315,7 @@ async def test_bad_searches_get_helpful_replies(
     assert "/search GPT" in await chat.answer("/search")
     assert "Nothing matches “zzqxv 不存在的词”" in await chat.answer("/search zzqxv 不存在的词")
     (one,) = await chat.say("/search gpt")  # case-insensitive
-    assert "results, page 1/" in one["text"]
+    assert "1 result, page 1/1" in one["text"]  # the noun agrees with its number
     too_many = " ".join(f"w{n}" for n in range(1300))
     assert "at most 20 words and 200 characters" in await chat.answer(f"/search {too_many}")
     assert "at most 20 words and 200 characters" in await chat.answer("/search " + "zq" * 2040)

@@ -50,7 +50,7 @@ async def test_faults_are_retried_and_timeouts_not_resent(
     # A 1 s read timeout turns fakegram's 2 s "delay" fault into a client-side timeout.
     bot = bot_factory(RATE_LIMIT="100", TELEGRAM_READ_TIMEOUT="1")
     bot.start()
-    bot.wait_for_log("scan done")
+    assert "TELEGRAM_READ_TIMEOUT=1 s is under 20 s" in bot.wait_for_log("scan done")
     _subscribe(bot.database_url, readers)
     _drop_issue(bot)
     await _wait_for_all(fakegram, readers, seconds=120)
