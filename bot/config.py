@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -90,6 +91,14 @@ class Settings:
         if self.publish_cron is None:
             return None
         return CronTrigger.from_crontab(self.publish_cron, timezone=self.timezone)
+
+    def next_publish_time(self, now: datetime) -> datetime | None:
+        """When PUBLISH_CRON next broadcasts the issues waiting, in TIMEZONE (None: at once)."""
+        trigger = self.publish_trigger()
+        if trigger is None:
+            return None
+        next_time: datetime | None = trigger.get_next_fire_time(None, now.astimezone(self.timezone))
+        return next_time
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids

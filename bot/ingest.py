@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,6 +65,9 @@ class FileResult:
 class ScanReport:
     files: list[FileResult] = field(default_factory=list)
     published: dict[str, int] = field(default_factory=dict)  # issue id → deliveries queued
+    # PUBLISH_CRON: issues stored but not broadcast yet, and when they will be
+    waiting: list[str] = field(default_factory=list)
+    publish_at: datetime | None = None
 
     @property
     def changed(self) -> list[FileResult]:
@@ -82,6 +86,10 @@ class ScanReport:
         )
         lines = [head, *(f.line() for f in self.files if f.status != FileStatus.UNCHANGED)]
         lines += [f"issue {i}: {n} deliveries queued" for i, n in self.published.items()]
+        if self.waiting:
+            when = f"{self.publish_at:%Y-%m-%d %H:%M %Z}" if self.publish_at else "never"
+            ids = ", ".join(self.waiting)
+            lines.append(f"waiting for the publishing time ({when}): {ids}; /push ID sends now")
         return "\n".join(lines)
 
 
@@ -275,6 +283,10 @@ async def scan_and_publish(services: Services) -> ScanReport:
         )
         if services.settings.publish_cron is None:
             report.published = publish_pending(services)
+        else:
+            with services.session() as session:
+                report.waiting = [record.id for record in storage.unpublished_issues(session)]
+            report.publish_at = services.settings.next_publish_time(datetime.now(UTC))
         return report
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,14 @@ def test_every_variable_is_read() -> None:
     trigger = settings.publish_trigger()
     assert trigger is not None
     assert trigger.timezone == ZoneInfo("Europe/Berlin")
+
+
+def test_the_next_publishing_time_is_in_the_time_zone() -> None:
+    settings = load_settings({"PUBLISH_CRON": "0 9 * * fri", "TIMEZONE": "Asia/Shanghai"})
+    thursday_noon_utc = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai
+    friday_nine = settings.next_publish_time(thursday_noon_utc)
+    assert friday_nine == datetime(2026, 12, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert load_settings({}).next_publish_time(thursday_noon_utc) is None  # at once
 
 
 def test_empty_values_mean_defaults() -> None:
