@@ -491,7 +491,7 @@ async def test_admin_broadcast_reaches_subscribers_with_the_text_as_typed(
     admin = await reader(fakegram, running_bot.admin_id)
     assert "/broadcast Hello" in await admin.answer("/broadcast")
     since = await subscriber.last_seq()
-    assert "1 chats" in await admin.answer("/broadcast <b>Hello</b>, readers & friends")
+    assert "goes to 1 chat." in await admin.answer("/broadcast <b>Hello</b>, readers & friends")
     notice = (await fakegram.wait_for_messages(1, 2451, since))[0]
     assert notice["text"] == "<b>Hello</b>, readers & friends"  # typed text, not markup
 
