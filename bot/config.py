@@ -90,7 +90,10 @@ class Settings:
         """APScheduler trigger for PUBLISH_CRON in TIMEZONE, or None to publish at once."""
         if self.publish_cron is None:
             return None
-        return CronTrigger.from_crontab(self.publish_cron, timezone=self.timezone)
+        fields = self.publish_cron.split()
+        if len(fields) == 5:
+            fields[4] = crontab_weekdays(fields[4])
+        return CronTrigger.from_crontab(" ".join(fields), timezone=self.timezone)
 
     def next_publish_time(self, now: datetime) -> datetime | None:
         """When PUBLISH_CRON next broadcasts the issues waiting, in TIMEZONE (None: at once)."""
@@ -111,6 +114,32 @@ class WebhookSettings:
     listen: str
     port: int
     secret: str = field(repr=False)
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab's 0-6 (7 is sun too)
+_NUMERIC_WEEKDAYS = re.compile(r"(\*|\d+(?:-\d+)?)(?:/(\d+))?")
+
+
+def crontab_weekdays(field: str) -> str:
+    """Crontab's day-of-week field for APScheduler, whose numbers start at 0 = Monday where
+    crontab's start at 0 = Sunday ("5" would fire on Saturdays): numbers become day names.
+    Names pass as they are; a number out of range is left for APScheduler to refuse."""
+    if field == "*":
+        return field
+    parts = []
+    for part in field.split(","):
+        match = _NUMERIC_WEEKDAYS.fullmatch(part)
+        if match is None:  # names (fri, mon-fri), or something APScheduler will refuse
+            parts.append(part)
+            continue
+        base, step = match.group(1), int(match.group(2) or 1)
+        first, _, last = ("0-6" if base == "*" else base).partition("-")
+        days = range(int(first), int(last or first) + 1, max(step, 1))
+        if step == 0 or not days or days[-1] > 7:
+            parts.append(part)  # not a valid crontab field: APScheduler refuses it
+            continue
+        parts.extend(_WEEKDAYS[day % 7] for day in days)
+    return ",".join(dict.fromkeys(parts))
 
 
 def load_settings(

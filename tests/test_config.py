@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,37 @@ def test_the_next_publishing_time_is_in_the_time_zone() -> None:
     friday_nine = settings.next_publish_time(thursday_noon_utc)
     assert friday_nine == datetime(2026, 12, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert load_settings({}).next_publish_time(thursday_noon_utc) is None  # at once
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "fires_on"),
+    [
+        ("5", {"Fri"}),  # APScheduler alone reads numbers from 0 = Monday: Saturday
+        ("fri", {"Fri"}),
+        ("0", {"Sun"}),
+        ("7", {"Sun"}),
+        ("1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("6,0", {"Sat", "Sun"}),
+        ("*/2", {"Sun", "Tue", "Thu", "Sat"}),
+        ("mon-fri", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("*", {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}),
+    ],
+)
+def test_publish_cron_weekdays_count_as_in_crontab(weekdays: str, fires_on: set[str]) -> None:
+    settings = load_settings({"PUBLISH_CRON": f"0 9 * * {weekdays}"})
+    trigger = settings.publish_trigger()
+    assert trigger is not None
+    when, days = datetime(2026, 12, 3, tzinfo=UTC), set()
+    for _ in range(14):
+        when = trigger.get_next_fire_time(None, when + timedelta(minutes=1))
+        days.add(when.strftime("%a"))
+    assert days == fires_on
+
+
+@pytest.mark.parametrize("weekdays", ["8", "5/0", "5-1", "someday"])
+def test_publish_cron_with_impossible_weekdays_is_refused(weekdays: str) -> None:
+    with pytest.raises(ConfigError, match="PUBLISH_CRON must be a crontab line"):
+        load_settings({"PUBLISH_CRON": f"0 9 * * {weekdays}"})
 
 
 def test_empty_values_mean_defaults() -> None:
