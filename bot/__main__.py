@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "preview":
         return _preview(args.file, html=args.html)
     try:
-        _configure_logging()
-        settings = load_settings()
+        settings = load_settings()  # LOG_LEVEL too, from the environment or `.env`
+        _configure_logging(settings.log_level)
         if args.command == "run":
             return _run(settings)
         if args.command == "webhook":
@@ -43,13 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error))
 
 
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def _configure_logging() -> None:
-    level = os.environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
-    if level not in _LOG_LEVELS:
-        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {level!r}")
+def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -53,6 +53,7 @@ class Settings:
     webhook_listen: str = "0.0.0.0"  # the address the webhook server binds
     port: int = 8080  # its port (PaaS platforms set PORT)
     webhook_secret: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
 
     @property
     def telegram_file_url(self) -> str:
@@ -178,6 +179,7 @@ def load_settings(
         webhook_listen=get("WEBHOOK_LISTEN") or Settings.webhook_listen,
         port=parse("PORT", _port, Settings.port),
         webhook_secret=parse("WEBHOOK_SECRET", _secret_token, None),
+        log_level=parse("LOG_LEVEL", _log_level, "INFO"),
     )
     _check_cron(settings)
     return settings
@@ -194,6 +196,16 @@ def _check_cron(settings: Settings) -> None:
             f"PUBLISH_CRON must be a crontab line like '0 9 * * fri', "
             f"got {settings.publish_cron!r} ({exc})"
         ) from None
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(name: str, raw: str) -> str:
+    level = raw.upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return level
 
 
 def _positive_number(name: str, raw: str) -> float:

@@ -91,6 +91,20 @@ def test_ingest_bad_configuration_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "bot.db").exists()  # checked before the database is made
 
 
+def test_log_level_may_come_from_the_env_file(tmp_path: Path) -> None:
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    (issues / "20210305.md").write_bytes(seed_path("001").read_bytes())
+    (tmp_path / ".env").write_text("LOG_LEVEL=warning\n", encoding="utf-8")
+    quiet = _ingest(tmp_path)
+    assert quiet.returncode == 0
+    assert "INFO" not in quiet.stderr
+    (tmp_path / ".env").unlink()
+    (issues / "20210219.md").write_bytes(seed_path("002").read_bytes())
+    chatty = _ingest(tmp_path)
+    assert "INFO bot.ingest: issue file new file=20210219.md" in chatty.stderr
+
+
 def test_run_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "run"],
