@@ -30,6 +30,7 @@ from bot.content.messages import issue_messages, message_moves, new_parts
 from bot.content.types import Issue, OutgoingMessage
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.content.repair import Repair
     from bot.services import Services
 
@@ -284,19 +285,27 @@ async def scan_and_publish(services: Services) -> ScanReport:
         if services.settings.publish_cron is None:
             report.published = publish_pending(services)
         else:
+            now = datetime.now(UTC)
+            # A publishing time that passed while the bot was stopped is not skipped.
+            report.published = publish_pending(services, overdue_at=now)
             with services.session() as session:
                 report.waiting = [record.id for record in storage.unpublished_issues(session)]
-            report.publish_at = services.settings.next_publish_time(datetime.now(UTC))
+            report.publish_at = services.settings.next_publish_time(now)
         return report
 
 
-def publish_pending(services: Services) -> dict[str, int]:
-    """Broadcast every stored issue not broadcast yet (oldest first)."""
+def publish_pending(services: Services, *, overdue_at: datetime | None = None) -> dict[str, int]:
+    """Broadcast every stored issue not broadcast yet (oldest first); with `overdue_at`, only
+    those whose PUBLISH_CRON time came between their arrival and then."""
     from bot.delivery.broadcast import broadcast_issue
 
     published = {}
     with services.session() as session:
-        pending = [record.id for record in storage.unpublished_issues(session)]
+        pending = [
+            record.id
+            for record in storage.unpublished_issues(session)
+            if overdue_at is None or _overdue(services.settings, record.created_at, overdue_at)
+        ]
     # One transaction per issue, so an issue that cannot be published holds back no other.
     for issue_id in pending:
         try:
@@ -309,6 +318,11 @@ def publish_pending(services: Services) -> dict[str, int]:
     if published:
         services.sender.wake()
     return published
+
+
+def _overdue(settings: Settings, found_at: datetime, now: datetime) -> bool:
+    publish_at = settings.next_publish_time(found_at)
+    return publish_at is not None and publish_at <= now
 
 
 _SAFE_NAME = re.compile(r"[^\w.-]+")

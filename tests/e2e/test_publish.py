@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlmodel import Session
 
@@ -112,4 +114,34 @@ async def test_readers_see_a_waiting_issue_only_once_it_is_published(
     assert "20990501" in await editor.answer(f"/push {ISSUE_ID}")
     header, _ = await reader.say("/latest", count=2)
     assert header["text"].startswith("📰 AI 简报 · 2099-05-01")
+    bot.stop()
+
+
+async def test_a_publishing_time_missed_while_stopped_is_made_up_at_start(
+    fakegram: Fakegram, bot_factory
+) -> None:
+    bot: BotProcess = bot_factory(PUBLISH_CRON="0 9 1 1 *")  # 09:00 on 1 January
+    bot.start()
+    bot.wait_for_log("scan done")
+    reader = 6201
+    await fakegram.open_private_chat(reader, "zh")
+    await fakegram.wait_for_messages(1, chat_id=reader)
+    await fakegram.send_text(reader, "/subscribe")
+    (*_, answer) = await fakegram.wait_for_messages(2, chat_id=reader)
+    (bot.issues_dir / f"{ISSUE_ID}.md").write_text(ISSUE, encoding="utf-8")
+    bot.wait_for_log(f"issue file new file={ISSUE_ID}.md")
+    bot.stop()
+
+    # As if it had been found before a 1 January that came while the bot was stopped.
+    engine = storage.make_engine(bot.database_url)
+    with Session(engine) as session:
+        record = storage.get_issue(session, ISSUE_ID)
+        assert record is not None
+        assert record.published_at is None
+        record.created_at = datetime(2020, 12, 31, tzinfo=UTC)
+        session.add(record)
+        session.commit()
+    bot.start()
+    pushed = await fakegram.wait_for_messages(2, chat_id=reader, since=answer["seq"])
+    assert pushed[0]["text"].startswith("📰 AI 简报 · 2099-05-01")
     bot.stop()
