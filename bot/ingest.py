@@ -113,9 +113,11 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
     with Session(engine) as session:
         known = storage.stored_hashes(session)
         owners = {record.id: record.file_name for record in storage.list_issues(session, 10**6)}
-        # A brand-new install takes the files it starts with (the shipped seeds) as its archive:
-        # nobody is subscribed yet, and a PUBLISH_CRON run must not send them all later.
-        fresh = not known and not storage.has_chats(session)
+        # Until the first chat comes, new issues are the archive (a new install's shipped
+        # seeds, say): there is nobody to broadcast to, and a PUBLISH_CRON run must not send
+        # them all later to whoever subscribed by then. (Not "no issues stored yet": a first
+        # scan stopped halfway would leave the rest of the archive to be broadcast.)
+        fresh = not storage.has_chats(session)
     claimed: dict[str, str] = {}  # issue id → file providing it in this scan
     for path in files:
         try:
@@ -134,7 +136,7 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
         report.files.append(result)
         _log(result)
     if fresh and (archived := sum(f.status == FileStatus.NEW for f in report.files)):
-        log.info("new install: %d issues taken as the archive, not broadcast", archived)
+        log.info("no chats yet: %d issues taken as the archive, not broadcast", archived)
     return report
 
 

@@ -128,6 +128,10 @@ def test_a_new_install_stopped_mid_scan_keeps_what_it_stored_as_the_archive(
         stored = storage.get_issue(session, "20210305")
         assert stored is not None
         assert stored.published_at is not None  # archived, not waiting for a broadcast
+    monkeypatch.undo()
+    ingest_directory(engine, tmp_path)  # the restart's scan stores the rest
+    with Session(engine) as session:
+        assert storage.unpublished_issues(session) == []  # the rest is archive too
 
 
 def test_issues_dropped_after_the_first_reader_came_are_new(engine: Engine, tmp_path: Path) -> None:
