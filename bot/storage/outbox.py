@@ -359,12 +359,13 @@ def requeue_deliveries(
     *,
     item_numbers: Sequence[int | None] = (),
 ) -> int:
-    """Queue messages for one chat again, even those sent before (a reader asked for them).
+    """Queue messages for one chat again, even those sent before (a reader asked for them);
+    returns how many of them are now on their way.
 
-    Rows already pending are left as they are (they are on their way); failed, dropped and
-    uncertain ones become pending again, and so do sent ones unless some of the messages are
-    still pending: then an earlier request (or the broadcast) is under way, and sending its
-    first messages again would interleave two copies. Returns how many messages are queued.
+    Rows already pending are left as they are (they are on their way); the others become
+    pending again. Except while a copy of these very messages is half way to the chat (sent
+    up to a point, pending from there on, as a reader asking twice in a row causes): then that
+    copy goes on, and sending its start again would put a second header in the middle of it.
     """
     wanted = sorted(set(indices))
     mine = (
@@ -372,16 +373,21 @@ def requeue_deliveries(
         col(Delivery.issue_id) == issue_id,
         col(Delivery.message_index).in_(wanted),
     )
-    under_way = session.exec(
-        select(Delivery.id).where(*mine, col(Delivery.status) == DeliveryStatus.PENDING.value)
-    ).first()
-    again = [DeliveryStatus.FAILED, DeliveryStatus.DROPPED, DeliveryStatus.UNCERTAIN]
-    if under_way is None:
-        again.append(DeliveryStatus.SENT)
-    enqueue_deliveries(session, issue_id, {chat_id: wanted}, item_numbers=item_numbers)
+    statuses = dict(
+        session.exec(select(Delivery.message_index, Delivery.status).where(*mine)).all()
+    )
+    pending = [index for index in wanted if statuses.get(index) == DeliveryStatus.PENDING]
+    again = wanted
+    if pending and _half_way(wanted, statuses, pending[0]):
+        again = [index for index in wanted if index > pending[0]]
+    enqueue_deliveries(session, issue_id, {chat_id: again}, item_numbers=item_numbers)
     session.exec(
         update(Delivery)
-        .where(*mine, col(Delivery.status).in_([status.value for status in again]))
+        .where(
+            *mine,
+            col(Delivery.message_index).in_(again),
+            col(Delivery.status) != DeliveryStatus.PENDING.value,
+        )
         .values(
             status=DeliveryStatus.PENDING.value,
             attempts=0,
@@ -391,7 +397,17 @@ def requeue_deliveries(
         )
     )
     session.flush()
-    return len(wanted)
+    queued = select(func.count()).where(*mine, col(Delivery.status) == DeliveryStatus.PENDING.value)
+    return int(session.exec(queued).one())
+
+
+def _half_way(wanted: Sequence[int], statuses: Mapping[int, str], first_pending: int) -> bool:
+    """Whether the chat is part way through these messages in order: all sent before the
+    first pending one, none sent after it."""
+    sent = DeliveryStatus.SENT
+    return all(statuses.get(i) == sent for i in wanted if i < first_pending) and not any(
+        statuses.get(i) == sent for i in wanted if i > first_pending
+    )
 
 
 def release_leases(session: Session) -> int:

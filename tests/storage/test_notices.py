@@ -105,7 +105,7 @@ def test_a_request_while_the_issue_is_under_way_adds_only_what_is_missing(
     mark_sent(session, head.id or 0)
     (in_flight,) = claim_pending(session, 10)  # claimed, being sent
     session.commit()
-    assert requeue_deliveries(session, 1, "20210305", [0, 1, 2, 3]) == 4
+    assert requeue_deliveries(session, 1, "20210305", [0, 1, 2, 3]) == 3  # 1, 2 and 3
     session.commit()
     rows = _rows(session)
     assert rows[0].status == DeliveryStatus.SENT  # not again: the first copy is still going
@@ -113,3 +113,23 @@ def test_a_request_while_the_issue_is_under_way_adds_only_what_is_missing(
     assert rows[1].status == DeliveryStatus.PENDING
     assert rows[3].status == DeliveryStatus.PENDING  # new
     assert len(rows) == 4
+
+
+def test_asking_for_the_whole_issue_while_one_item_is_coming_sends_it_all(
+    session: Session,
+) -> None:
+    """Had long ago, then one item asked for (a search result), then the whole issue: the
+    item on its way is no half-sent copy of the issue, so everything goes again."""
+    _chats(session, 1)
+    upsert_issue(session, make_issue("20210305"), "raw", "b.md")
+    enqueue_deliveries(session, "20210305", {1: [0, 1, 2, 3]})
+    for _ in range(4):
+        (row,) = claim_pending(session, 10)
+        mark_sent(session, row.id or 0)
+    requeue_deliveries(session, 1, "20210305", [2])
+    session.commit()
+    assert requeue_deliveries(session, 1, "20210305", [0, 1, 2, 3]) == 4
+    session.commit()
+    assert {i: r.status for i, r in _rows(session).items()} == dict.fromkeys(
+        range(4), DeliveryStatus.PENDING
+    )
