@@ -26,7 +26,7 @@ class Matchable(Protocol):
 
 def normalize_keyword(keyword: str) -> str:
     """The stored form of a keyword; ValueError when it is empty or too long."""
-    folded = fold(keyword.strip())
+    folded = fold(keyword).strip()
     if not folded:
         raise ValueError("empty keyword")
     if len(folded) > MAX_KEYWORD_LENGTH:
@@ -67,7 +67,7 @@ def unsubscribe(session: Session, chat_id: int, keyword: str | None = None) -> i
     """Drop one keyword, or with None every subscription of the chat; returns rows removed."""
     statement = delete(Subscription).where(col(Subscription.chat_id) == chat_id)
     if keyword is not None:
-        statement = statement.where(col(Subscription.keyword) == fold(keyword.strip()))
+        statement = statement.where(col(Subscription.keyword) == fold(keyword).strip())
     removed: int = session.exec(statement).rowcount
     session.flush()
     return removed

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Characters that show nothing (zero-width space and joiners, direction marks, word joiner,
-# byte-order mark, soft hyphen): pasted along with a word, they would keep it from matching.
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Characters that show nothing (zero-width space and joiners, direction marks and isolates,
+# word joiner, byte-order mark, soft hyphen, grapheme joiner): pasted along with a word, they
+# would keep it from matching. Migration 0006 holds a copy.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
 
 
 def without_invisible(text: str) -> str:

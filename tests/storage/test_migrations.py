@@ -6,10 +6,17 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
-from sqlmodel import SQLModel
+from sqlalchemy import Engine, inspect, text
+from sqlmodel import Session, SQLModel
 
-from bot.storage import current_revision, head_revision, make_engine, migrate
+from bot.storage import (
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    search_items,
+    subscriptions_of,
+)
 from bot.storage.migrate import alembic_config
 from bot.storage.search import include_in_schema_comparison
 
@@ -53,3 +60,46 @@ def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     assert not TABLES & set(inspect(engine).get_table_names())
     migrate(engine)
     assert set(inspect(engine).get_table_names()) >= TABLES
+
+
+def test_migration_0006_drops_invisible_characters_from_stored_text(engine: Engine) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+        connection.execute(
+            text(
+                "INSERT INTO issues (id, content_hash, file_name, raw_text, title, item_count, "
+                "created_at, updated_at) VALUES ('20200101', 'h', 'a.md', '', '', 1, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO items (issue_id, number, title, source, body_text, search_text, "
+                "search_grams) VALUES ('20200101', 1, 'x', '', '', 'g\u200bpt 模\u2066型', '')"
+            )
+        )
+        for chat in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO chats (id, type, active, created_at, updated_at) "
+                    "VALUES (:id, 'private', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": chat},
+            )
+        for chat, keyword in [(1, "gpt"), (1, "g\u200bpt"), (1, "\u200b"), (2, "n\u2066lp")]:
+            connection.execute(
+                text(
+                    "INSERT INTO subscriptions (chat_id, keyword, created_at) "
+                    "VALUES (:chat, :keyword, CURRENT_TIMESTAMP)"
+                ),
+                {"chat": chat, "keyword": keyword},
+            )
+    migrate(engine)
+    with Session(engine) as session:
+        assert subscriptions_of(session, 1) == ["gpt"]  # the copy and the empty one went
+        assert subscriptions_of(session, 2) == ["nlp"]
+        assert [(i.issue_id, i.number) for i in search_items(session, ["gpt", "模型"]).items] == [
+            ("20200101", 1)
+        ]

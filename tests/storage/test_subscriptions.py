@@ -88,6 +88,7 @@ def test_keyword_matching(chats: Session) -> None:
 def test_invisible_characters_do_not_keep_a_keyword_from_matching(chats: Session) -> None:
     subscribe(chats, 1, ["G\u200bPT"])  # a zero-width space, copied with the word
     assert subscriptions_of(chats, 1) == ["gpt"]
+    assert normalize_keyword("\u2066NLP\u2069 ") == "nlp"  # a direction isolate around it
     assert subscribers_for_item(chats, GPT_ITEM) == {1}
 
 
