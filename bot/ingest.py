@@ -121,8 +121,15 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
     claimed: dict[str, str] = {}  # issue id → file providing it in this scan
     for path in files:
         try:
+            data = path.read_bytes()
+        except OSError as error:
+            reason = f"cannot read: {error.strerror or error}"
+            report.files.append(result := FileResult(path.name, FileStatus.BAD, reason=reason))
+            _log(result)
+            continue
+        try:
             with Session(engine) as session:
-                result = _ingest_file(session, path, known, owners, present, claimed)
+                result = _ingest_file(session, path.name, data, known, owners, present, claimed)
                 if fresh and result.status == FileStatus.NEW and result.issue_id:
                     # in the same transaction: no moment, not even after a crash, when
                     # the archive counts as waiting to be broadcast
@@ -132,7 +139,7 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
             raise
         except Exception as error:  # one odd file must not stop the scan of the others
             log.exception("issue file failed file=%s", path.name)
-            result = _record_failure(engine, path, error)
+            result = _record_failure(engine, path.name, data, error)
         report.files.append(result)
         _log(result)
     if fresh and (archived := sum(f.status == FileStatus.NEW for f in report.files)):
@@ -142,17 +149,13 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
 
 def _ingest_file(
     session: Session,
-    path: Path,
+    name: str,
+    data: bytes,
     known: dict[str, str],
     owners: dict[str, str],
     present: set[str],
     claimed: dict[str, str],
 ) -> FileResult:
-    name = path.name
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        return FileResult(name, FileStatus.BAD, reason=f"cannot read: {error.strerror or error}")
     digest = file_hash(data)
     if known.get(name) == digest:
         return FileResult(name, FileStatus.UNCHANGED, _issue_id_of(owners, name))
@@ -222,17 +225,14 @@ def _follow_new_version(session: Session, issue: Issue, old: Sequence[OutgoingMe
         )
 
 
-def _record_failure(engine: Engine, path: Path, error: Exception) -> FileResult:
-    """Remember a file that failed unexpectedly as bad, so the next scans skip it quietly."""
+def _record_failure(engine: Engine, name: str, data: bytes, error: Exception) -> FileResult:
+    """Remember a file that failed unexpectedly as bad (these very bytes: the file may have
+    changed since), so the next scans skip it quietly until it changes."""
     reason = f"could not be stored: {error}"[:300]
-    try:
-        digest = file_hash(path.read_bytes())
-    except OSError:  # gone meanwhile: nothing to remember, the next scan sees what is there
-        return FileResult(path.name, FileStatus.BAD, reason=reason)
     with Session(engine) as session:
-        storage.record_bad_file(session, path.name, digest, reason)
+        storage.record_bad_file(session, name, file_hash(data), reason)
         session.commit()
-    return FileResult(path.name, FileStatus.BAD, reason=reason)
+    return FileResult(name, FileStatus.BAD, reason=reason)
 
 
 def _repaired(repair: Repair) -> str:

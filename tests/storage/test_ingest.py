@@ -70,25 +70,21 @@ def test_a_file_that_fails_unexpectedly_is_remembered_and_the_scan_goes_on(
     assert _statuses(engine, tmp_path)["a.md"] == FileStatus.STILL_BAD
 
 
-def test_a_file_that_fails_and_vanishes_does_not_stop_the_scan(
+def test_a_file_that_fails_then_changes_is_read_again(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "a.md").write_bytes(seed_path("001").read_bytes())
-    (tmp_path / "b.md").write_bytes(seed_path("002").read_bytes())
     upsert = storage.upsert_issue
 
-    def fail_and_delete_a(session: Session, issue, text: str, name: str):  # type: ignore[no-untyped-def]
-        if name == "a.md":
-            (tmp_path / "a.md").unlink()  # the editor removed it meanwhile
-            raise RuntimeError("disk on fire")
-        return upsert(session, issue, text, name)
+    def fail_while_the_editor_saves(session: Session, issue, text: str, name: str):  # type: ignore[no-untyped-def]
+        (tmp_path / "a.md").write_bytes(seed_path("002").read_bytes())  # a new version
+        raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(ingest.storage, "upsert_issue", fail_and_delete_a)
-    report = ingest_directory(engine, tmp_path)
-    assert [(f.file_name, f.status) for f in report.files] == [
-        ("a.md", FileStatus.BAD),
-        ("b.md", FileStatus.NEW),
-    ]
+    monkeypatch.setattr(ingest.storage, "upsert_issue", fail_while_the_editor_saves)
+    assert _statuses(engine, tmp_path) == {"a.md": FileStatus.BAD}
+    monkeypatch.setattr(ingest.storage, "upsert_issue", upsert)
+    # What failed was the old version; the new one is not taken for it.
+    assert _statuses(engine, tmp_path) == {"a.md": FileStatus.NEW}
 
 
 def _add_chat(engine: Engine, chat_id: int) -> None:
