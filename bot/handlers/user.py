@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -19,6 +21,10 @@ from bot.handlers.views import (
     subscriptions_text,
     too_long_keyword,
 )
+
+log = logging.getLogger(__name__)
+
+UNSUBSCRIBED = "unsubscribed"  # why deliveries still queued for a chat that left were dropped
 
 
 def _terms(update: Update) -> list[str]:
@@ -81,6 +87,10 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         chat_id = register_chat(session, update)
         if not keywords:
             removed = storage.unsubscribe(session, chat_id)
+            # "No more issues" includes the rest of one on its way.
+            dropped = storage.drop_pending_for_chat(session, chat_id, UNSUBSCRIBED)
+            if dropped:
+                log.info("unsubscribed, pending dropped chat=%s deliveries=%d", chat_id, dropped)
             text = t.unsubscribed_all if removed else f"{t.not_subscribed}\n{t.subscribe_hint}"
         else:
             dropped = [k for k in keywords if storage.unsubscribe(session, chat_id, k)]

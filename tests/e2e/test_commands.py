@@ -151,6 +151,40 @@ async def test_subscribe_keywords_subscriptions_and_unsubscribe(
         assert storage.subscriptions_of(session, 1201) == []
 
 
+async def test_unsubscribing_stops_the_rest_of_an_issue_on_its_way(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1251)
+    assert "every new issue" in await chat.answer("/subscribe")
+    since = await chat.last_seq()
+    text = (REPO / "issues" / "20210305.md").read_text(encoding="utf-8")
+    (Path(running_bot.issues_dir) / "20990601.md").write_text(
+        text.replace("20210305", "20990601"), encoding="utf-8"
+    )  # 11 messages: about 10 s at one a second
+    await fakegram.wait_for_messages(2, chat.chat_id, since, DELIVERY_TIMEOUT)
+    await fakegram.send_text(chat.user_id, "/unsubscribe")
+
+    async def answered() -> bool:
+        return any("Unsubscribed" in m["text"] for m in await fakegram.messages(chat.chat_id))
+
+    await poll(answered, "/unsubscribe was not answered")
+
+    def settled() -> dict[storage.DeliveryStatus, int] | None:
+        with database(running_bot)() as session:
+            counts = storage.outbox_counts(session, "20990601")
+        return None if counts[storage.DeliveryStatus.PENDING] else counts
+
+    counts = await poll(settled, "deliveries still pending after /unsubscribe")
+    assert counts[storage.DeliveryStatus.DROPPED] > 0
+    got = [
+        m for m in await fakegram.messages(chat.chat_id, since) if "Unsubscribed" not in m["text"]
+    ]
+    sent, total = counts[storage.DeliveryStatus.SENT], len(expected_messages("20210305"))
+    assert len(got) == sent  # what was sent arrived; the rest stopped coming
+    assert sent + counts[storage.DeliveryStatus.DROPPED] == total
+    assert sent < total - 2
+
+
 async def test_a_500_character_keyword_gets_a_short_helpful_reply(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
