@@ -39,6 +39,10 @@ MEDIA_FETCH_ERRORS = (
     "wrong type of the web page content",
     "wrong file identifier/http url specified",
     "invalid file http url specified",
+    # Raw codes Telegram sometimes passes through, and sendMediaGroup's own word for them
+    "webpage_curl_failed",
+    "webpage_media_empty",
+    "group send failed",
 )
 
 # 400s that mean the bot can no longer write to the chat at all (403s always mean that).
@@ -51,6 +55,7 @@ CHAT_GONE_ERRORS = (
     "user is deactivated",
     "group chat was deactivated",
     "have no rights to send a message",
+    "not enough rights to send",  # a group that muted the bot or forbade its kind of message
     "chat_write_forbidden",
     "peer_id_invalid",
 )

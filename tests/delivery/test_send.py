@@ -160,6 +160,11 @@ ANSWERS: list[tuple[int, dict[str, Any] | bytes, SendFailure]] = [
     ),
     (
         400,
+        api_error(400, "Bad Request: not enough rights to send text messages to the chat"),
+        ChatGone("Not enough rights to send text messages to the chat"),
+    ),
+    (
+        400,
         api_error(400, "Bad Request: can't parse entities: Unsupported start tag"),
         Permanent("Can't parse entities: unsupported start tag"),
     ),
@@ -237,6 +242,9 @@ def test_retry_after_is_read_without_ptb_deprecation_warning(
         "Bad Request: wrong type of the web page content",
         "Bad Request: wrong file identifier/HTTP URL specified",
         "Bad Request: invalid file HTTP URL specified: Unsupported URL protocol",
+        "Bad Request: WEBPAGE_CURL_FAILED",
+        "Bad Request: WEBPAGE_MEDIA_EMPTY",
+        "Bad Request: group send failed",
     ],
 )
 async def test_media_fetch_errors_are_recognised(description: str) -> None:
