@@ -85,7 +85,8 @@ async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except KeyError:  # unknown id: answered below with the valid ones
             count = None
     if count is not None:
-        await reply(update, t.push_done.format(issue_id=html.escape(issue_id), count=count))
+        done = t.push_done if count else t.push_nothing
+        await reply(update, done.format(issue_id=html.escape(issue_id), count=count))
         return
     with services.session() as session:
         ids = recent_ids(session)

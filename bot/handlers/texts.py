@@ -105,6 +105,7 @@ class Texts:
     reload_failed: str
     push_usage: str
     push_done: str
+    push_nothing: str
     broadcast_usage: str
     broadcast_done: str
     upload_wrong_type: str
@@ -203,6 +204,7 @@ EN = Texts(
     reload_failed="❌ Scan failed: {reason}",
     push_usage="Which issue? For example <code>/push {example}</code>.",
     push_done="📤 Issue {issue_id}: {count:message|messages} queued for subscribers.",
+    push_nothing="📤 Nothing to send: every subscriber already has issue {issue_id}.",
     broadcast_usage="Write the notice after the command: <code>/broadcast Hello!</code>",
     broadcast_done="📣 The notice goes to {count:chat|chats}.",
     upload_wrong_type="Send an issue as a Markdown file ({suffix}).",
@@ -293,6 +295,7 @@ ZH = Texts(
     reload_failed="❌ 扫描失败：{reason}",
     push_usage="要推送哪一期？例如 <code>/push {example}</code>。",
     push_done="📤 {issue_id} 期：已为订阅者排队 {count} 条消息。",
+    push_nothing="📤 无需发送：订阅者都已收到 {issue_id} 期。",
     broadcast_usage="请在命令后写通知内容：<code>/broadcast 大家好！</code>",
     broadcast_done="📣 通知将发送到 {count} 个聊天。",
     upload_wrong_type="请以 Markdown 文件（{suffix}）发送一期简报。",

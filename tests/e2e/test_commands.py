@@ -515,6 +515,8 @@ async def test_admin_stats_reload_and_push(fakegram: Fakegram, running_bot: BotP
     assert "Issue 20210219:" in await admin.answer("/push 20210219")
     header = (await fakegram.wait_for_messages(1, 2401, since))[0]
     assert header["text"] == shown(expected_messages("20210219")[0])
+    again = await admin.answer("/push 20210219")  # queued already: nothing new to send
+    assert again == "📤 Nothing to send: every subscriber already has issue 20210219."
 
 
 async def test_admin_broadcast_reaches_subscribers_with_the_text_as_typed(
