@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "webhook":
             return _webhook(settings)
         return _ingest(settings)
-    except (ConfigError, StorageError, FileNotFoundError) as error:
+    except (ConfigError, StorageError, OSError) as error:  # OSError: the issues folder
         return _fail(str(error))
 
 

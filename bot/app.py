@@ -125,7 +125,7 @@ async def _scan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         return  # with several instances, the sending one scans (README: Production)
     try:
         report = await services.scan()
-    except FileNotFoundError as error:  # the issues folder is gone: one line, no traceback
+    except OSError as error:  # the issues folder is gone or unreadable: one line, no traceback
         log.error("scan failed: %s", error)
         return
     except Exception:  # a scan must never kill the schedule

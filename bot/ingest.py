@@ -95,13 +95,21 @@ class ScanReport:
 
 
 def issue_files(issues_dir: Path) -> list[Path]:
-    """The candidate issue files, in name order (hidden files and folders left out)."""
+    """The candidate issue files, in name order (hidden files and folders left out, and
+    the suffix's case ignored: X.MD is an issue too). OSError, with a readable message,
+    when the folder is missing or cannot be listed."""
     if not issues_dir.is_dir():
         raise FileNotFoundError(f"issues folder {issues_dir} does not exist")
+    try:
+        entries = list(issues_dir.iterdir())
+    except OSError as error:
+        raise OSError(f"cannot list issues folder {issues_dir}: {error.strerror}") from None
     return sorted(
         path
-        for path in issues_dir.iterdir()
-        if path.is_file() and not path.name.startswith(".") and path.suffix in ISSUE_SUFFIXES
+        for path in entries
+        if path.suffix.lower() in ISSUE_SUFFIXES
+        and not path.name.startswith(".")
+        and path.is_file()
     )
 
 

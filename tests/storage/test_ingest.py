@@ -258,3 +258,9 @@ def test_an_item_added_mid_broadcast_reaches_the_chats_still_receiving_the_issue
         (1, 4): (4, "pending"),  # still receiving the issue: its new item too
         (2, 4): (4, "pending"),  # its keyword is in the new item
     }  # chat 3's keyword is not; chat 4 has had the whole issue (/push would send it)
+
+
+def test_an_issue_file_with_an_upper_case_suffix_is_read(engine: Engine, tmp_path: Path) -> None:
+    (tmp_path / "20210305.MD").write_bytes(seed_path("001").read_bytes())
+    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")  # not an issue file: not looked at
+    assert _statuses(engine, tmp_path) == {"20210305.MD": FileStatus.NEW}
