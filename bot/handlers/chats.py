@@ -6,10 +6,13 @@ import logging
 
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import storage
 from bot.handlers.common import services_of
+from bot.handlers.texts import texts_for
+from bot.handlers.views import display_name, help_text
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,8 @@ def removal_reason(change: ChatMemberUpdated) -> str | None:
 
 
 async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Deactivate the chat when the bot is blocked or removed; reactivate it when it is back."""
+    """Deactivate the chat when the bot is blocked or removed; reactivate it when it is back,
+    and say hello in a group it joins (a private chat is greeted by its /start)."""
     change = update.my_chat_member
     if change is None:
         return
@@ -57,6 +61,18 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 log.info("chat reactivated chat=%s", chat.id)
             else:
                 log.info("chat joined chat=%s type=%s", chat.id, chat.type)
+    if reason is None and not is_present(change.old_chat_member) and chat.type != ChatType.PRIVATE:
+        await _greet(context, change)
+
+
+async def _greet(context: ContextTypes.DEFAULT_TYPE, change: ChatMemberUpdated) -> None:
+    """What the bot does and how to subscribe, in the language of whoever added it."""
+    t = texts_for(change.from_user.language_code)
+    text = help_text(t, name=display_name(None, change.chat.title))
+    try:
+        await context.bot.send_message(change.chat.id, text)
+    except TelegramError as error:  # added without the right to write, say: no greeting then
+        log.info("no greeting chat=%s reason=%r", change.chat.id, str(error))
 
 
 async def migration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

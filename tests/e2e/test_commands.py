@@ -456,6 +456,9 @@ async def test_a_group_is_registered_when_added_and_deactivated_when_the_bot_is_
             return storage.get_chat(s, -2600)
 
     await set_bot_status(fakegram, -2600, 2601, "member")
+    (hello,) = await fakegram.wait_for_messages(1, -2600)  # what it does, how to subscribe
+    assert hello["text"].startswith("👋 Hello, Readers!")
+    assert "/subscribe" in hello["text"]
     await poll(lambda: chat_row() is not None, "the group was not registered")
     group = Chat(fakegram, 2601, chat_id=-2600)
     assert "every new issue" in await group.answer("/subscribe@test_bot")
