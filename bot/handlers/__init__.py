@@ -56,6 +56,10 @@ def register_handlers(app: Application) -> None:
     for name, callback in readers.items():
         app.add_handler(CommandHandler(name, callback, filters=new_messages))
 
+    # Plain text in a private chat searches the archive (in groups people talk to each other).
+    typed = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & new_messages
+    app.add_handler(MessageHandler(typed, archive.text_search))
+
     # 4. Inline buttons of /issues and /search; every callback query is answered there.
     app.add_handler(CallbackQueryHandler(archive.button))
 

@@ -142,9 +142,21 @@ def search_page(
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Search the archive, newest first, a page of results at a time."""
-    t = texts_of(update)
     message = update.effective_message
-    query = " ".join(command_argument(message.text or "").split()) if message else ""
+    await _search(update, context, command_argument(message.text or "") if message else "")
+
+
+async def text_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Plain text in a private chat is a search: typing GPT is /search GPT."""
+    message = update.effective_message
+    await _search(update, context, (message.text or "") if message else "", typed=True)
+
+
+async def _search(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, typed: bool = False
+) -> None:
+    t = texts_of(update)
+    query = " ".join(text.split())
     terms = parse_terms(query)
     if not terms:
         await reply(update, t.search_usage)
@@ -159,7 +171,9 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with services.session() as session:
         register_chat(session, update)
         view = search_page(session, t, query, 0, published_only=published_only)
-    await reply(update, view.text, view.markup)
+    # Plain text that finds nothing may not have been meant as a search at all.
+    hint = f"\n{t.text_search_hint}" if typed and view.ref is None else ""
+    await reply(update, view.text + hint, view.markup)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

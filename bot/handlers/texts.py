@@ -96,6 +96,7 @@ class Texts:
     search_header: str
     search_line: str
     search_expired: str
+    text_search_hint: str
     previous: str
     next: str
     admin_only: str
@@ -188,6 +189,7 @@ EN = Texts(
     search_header="🔎 {query}: {total:result|results}, page {page}/{pages}",
     search_line="{position}. {title} <i>({issue_id} #{number})</i>",
     search_expired="This search has expired; please search again.",
+    text_search_hint="(What you write to me is searched in the archive; /help lists the commands.)",
     previous="‹ Previous",
     next="Next ›",
     admin_only="Sorry, this is for the newsletter's editors only.",
@@ -279,6 +281,7 @@ ZH = Texts(
     search_header="🔎 {query}：共 {total} 条，第 {page}/{pages} 页",
     search_line="{position}. {title} <i>（{issue_id} 第 {number} 条）</i>",
     search_expired="这次搜索已过期，请重新搜索。",
+    text_search_hint="（发给我的文字会在往期中搜索；/help 查看全部命令。）",
     previous="‹ 上一页",
     next="下一页 ›",
     admin_only="抱歉，这个命令仅供简报编辑使用。",

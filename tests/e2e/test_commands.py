@@ -342,6 +342,19 @@ async def test_a_query_too_long_for_a_button_still_pages_after_a_restart(
     assert query in edited["text"]
 
 
+async def test_plain_text_in_a_private_chat_is_a_search(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1781)
+    (typed,) = await chat.say("GPT")
+    (commanded,) = await chat.say("/search GPT")
+    assert typed["text"] == commanded["text"]
+    assert buttons(typed) == buttons(commanded)
+    nothing = await chat.answer("zzqxv 不存在的词")
+    assert nothing.startswith("Nothing matches “zzqxv 不存在的词”")
+    assert "/help lists the commands" in nothing  # maybe it was not meant as a search
+
+
 async def test_bad_searches_get_helpful_replies(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
