@@ -146,6 +146,15 @@ class Delivery(SQLModel, table=True):
         sa.Index("ix_deliveries_status_chat", "status", "chat_id", "issue_id", "message_index"),
         # ...and pending rows in claim order, so a claim stops after its batch of heads
         sa.Index("ix_deliveries_pending_order", "status", "issue_id", "message_index", "chat_id"),
+        # ...and the rows readers asked for, claimed before a broadcast's (migration 0007)
+        sa.Index(
+            "ix_deliveries_requested_order",
+            "issue_id",
+            "message_index",
+            "chat_id",
+            sqlite_where=sa.text("status = 'pending' AND requested"),
+            postgresql_where=sa.text("status = 'pending' AND requested"),
+        ),
         # A notice row has no issue: its own key keeps it once per chat.
         sa.Index(
             "uq_deliveries_chat_notice",
@@ -182,6 +191,11 @@ class Delivery(SQLModel, table=True):
     not_before: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # A reader asked for it (/latest, /issue, a button): it goes before broadcast rows, so the
+    # answer does not wait behind every subscriber's copy of a big broadcast.
+    requested: bool = Field(
+        default=False, sa_type=sa.Boolean, sa_column_kwargs={"server_default": sa.false()}
+    )
 
 
 class Notice(SQLModel, table=True):

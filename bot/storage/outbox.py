@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, text, update
+from sqlalchemy import and_, case, delete, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -123,8 +123,8 @@ def claim_pending(
     lease: timedelta = DEFAULT_LEASE,
     now: datetime | None = None,
 ) -> list[Delivery]:
-    """Claim the next message of up to `limit` chats, interleaved: notices, then the oldest
-    issue's first messages across chats.
+    """Claim the next message of up to `limit` chats, interleaved: notices, then messages
+    readers asked for, then the oldest issue's first messages across chats.
 
     Only each chat's head (its first pending message: notices, then oldest issue, lowest index)
     is eligible, so a chat's messages go out in order and one slow chat never holds back the
@@ -141,12 +141,14 @@ def claim_pending(
     if session.get_bind().dialect.name == "postgresql":
         _plan_claims_by_index(session)
     claimed: list[Delivery] = []
-    # Notices (no issue) first: an admin's announcement overtakes a long broadcast.
-    for is_notice in (True, False):
+    of_issue, requested = col(Delivery.issue_id).is_not(None), col(Delivery.requested)
+    # Notices (no issue) first: an admin's announcement overtakes a long broadcast. Then what
+    # readers asked for: an answer must not wait for every subscriber's copy of a broadcast.
+    # The passes take disjoint rows, as nothing is leased before the end.
+    kinds = (~of_issue, and_(of_issue, requested), and_(of_issue, ~requested))
+    for kind in kinds:
         if len(claimed) >= limit:
             break
-        issue_id = col(Delivery.issue_id)
-        kind = issue_id.is_(None) if is_notice else issue_id.is_not(None)
         claimed += session.exec(
             select(Delivery)
             .where(
@@ -381,13 +383,10 @@ def requeue_deliveries(
     if pending and _half_way(wanted, statuses, pending[0]):
         again = [index for index in wanted if index > pending[0]]
     enqueue_deliveries(session, issue_id, {chat_id: again}, item_numbers=item_numbers)
+    asked = (*mine, col(Delivery.message_index).in_(again))
     session.exec(
         update(Delivery)
-        .where(
-            *mine,
-            col(Delivery.message_index).in_(again),
-            col(Delivery.status) != DeliveryStatus.PENDING.value,
-        )
+        .where(*asked, col(Delivery.status) != DeliveryStatus.PENDING.value)
         .values(
             status=DeliveryStatus.PENDING.value,
             attempts=0,
@@ -396,6 +395,7 @@ def requeue_deliveries(
             sent_at=None,
         )
     )
+    session.exec(update(Delivery).where(*asked).values(requested=True))  # claimed first
     session.flush()
     queued = select(func.count()).where(*mine, col(Delivery.status) == DeliveryStatus.PENDING.value)
     return int(session.exec(queued).one())

@@ -142,3 +142,30 @@ async def test_a_crash_mid_broadcast_resumes_with_at_most_the_in_flight_sends_re
     stats = await fakegram.stats()
     assert stats["count_429"] == 0, stats["flood_violations"]
     bot.stop()
+
+
+async def test_a_reader_asking_during_a_broadcast_does_not_wait_for_it(
+    fakegram: Fakegram, bot_factory
+) -> None:
+    """100 subscribers × 4 messages at 5 a second take about 80 s; the claims go message by
+    message across chats, so a reader asking for the same issue would get its last message
+    at the end of it all. What readers ask for goes first (after the sends already booked:
+    the sender claims a few seconds' worth at a time)."""
+    from tests.e2e.test_instances import _open_quiet_chats, _subscribe
+
+    *readers, asking = await _open_quiet_chats(fakegram, 101)  # no /start replies to wait for
+    bot: BotProcess = bot_factory(RATE_LIMIT="5")
+    bot.start()
+    bot.wait_for_log("scan done")
+    _subscribe(bot.database_url, readers)
+    _drop_issue(bot)
+    bot.wait_for_log(f"issue published issue={ISSUE_ID}")
+    started = time.monotonic()
+    await fakegram.send_text(asking, f"/issue {ISSUE_ID}")
+    got = await fakegram.wait_for_messages(len(EXPECTED), asking, timeout=30)
+    assert [visible_text(m["text"]).strip() for m in got] == EXPECTED
+    print(f"asked during the broadcast: the whole issue in {time.monotonic() - started:.1f} s")
+    with Session(storage.make_engine(bot.database_url)) as session:
+        # the broadcast is still going: the answer did not simply come after it
+        assert storage.outbox_counts(session, ISSUE_ID)[storage.DeliveryStatus.PENDING] > 100
+    bot.stop()

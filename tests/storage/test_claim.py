@@ -18,6 +18,7 @@ from bot.storage import (
     enqueue_deliveries,
     mark_failed,
     mark_sent,
+    requeue_deliveries,
     subscribe,
     upsert_chat,
     upsert_issue,
@@ -47,6 +48,22 @@ def _keys(claimed: list[Delivery]) -> list[tuple[int, str | None, int]]:
 def _settle(session: Session, claimed: list[Delivery]) -> None:
     mark_sent_many(session, [d.id or 0 for d in claimed], now=T0)
     session.commit()
+
+
+def test_what_a_reader_asked_for_goes_before_a_broadcast(session: Session) -> None:
+    """A reader asking for the issue being broadcast does not wait for every subscriber's
+    copy of each message first (claims go message by message across chats)."""
+    _setup(session, [*range(1, 21), 99])
+    enqueue_deliveries(session, NEW, {chat: [0, 1, 2] for chat in range(1, 21)})
+    requeue_deliveries(session, 99, NEW, [0, 1, 2])
+    session.commit()
+    first = claim_pending(session, 5, now=T0)
+    assert _keys(first)[0] == (99, NEW, 0)
+    assert _keys(first)[1:] == [(chat, NEW, 0) for chat in range(1, 5)]
+    _settle(session, first)
+    second = claim_pending(session, 5, now=T0 + timedelta(minutes=2))
+    assert _keys(second)[0] == (99, NEW, 1)  # its next message, before chat 5's header
+    assert len({d.id for d in first + second}) == 10  # no row handed out twice
 
 
 def test_notices_first_then_oldest_issue_then_lowest_index(session: Session) -> None:
