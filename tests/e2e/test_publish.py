@@ -80,14 +80,15 @@ async def test_readers_see_a_waiting_issue_only_once_it_is_published(
     (bot.issues_dir / f"{ARCHIVED_ID}.md").write_text(ARCHIVED, encoding="utf-8")
     bot.start()  # a new install: the file it starts with is its (published) archive
     bot.wait_for_log("scan done")
+    await fakegram.create_user(6101, "Ann", "en")
+    reader = Chat(fakegram, 6101)
+    await reader.answer("/start")  # a first chat: new issues are no longer taken as archive
     (bot.issues_dir / f"{ISSUE_ID}.md").write_text(ISSUE, encoding="utf-8")
     await fakegram.create_user(bot.admin_id, "editor", "en")
     editor = Chat(fakegram, bot.admin_id)
     await editor.answer("/reload")  # scans run one at a time: the file is stored by now
     bot.wait_for_log(f"issue file new file={ISSUE_ID}.md")
 
-    await fakegram.create_user(6101, "Ann", "en")
-    reader = Chat(fakegram, 6101)
     header, _ = await reader.say("/latest", count=2)
     assert header["text"].startswith("📰 AI 简报 · 2099-04-01")
     unknown = await reader.answer(f"/issue {ISSUE_ID}")
