@@ -82,16 +82,23 @@ class ScanReport:
         """Plain text for an operator: counts, then one line per file that is not unchanged."""
         unchanged = len(self.files) - len(self.changed) - len(self.bad)
         head = (
-            f"{len(self.files)} files: {len(self.changed)} new or updated, "
+            f"{_counted(len(self.files), 'file')}: {len(self.changed)} new or updated, "
             f"{unchanged} unchanged, {len(self.bad)} bad"
         )
         lines = [head, *(f.line() for f in self.files if f.status != FileStatus.UNCHANGED)]
-        lines += [f"issue {i}: {n} deliveries queued" for i, n in self.published.items()]
+        lines += [
+            f"issue {i}: {_counted(n, 'delivery', 'deliveries')} queued"
+            for i, n in self.published.items()
+        ]
         if self.waiting:
             when = f"{self.publish_at:%Y-%m-%d %H:%M %Z}" if self.publish_at else "never"
             ids = ", ".join(self.waiting)
             lines.append(f"waiting for the publishing time ({when}): {ids}; /push ID sends now")
         return "\n".join(lines)
+
+
+def _counted(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def issue_files(issues_dir: Path) -> list[Path]:

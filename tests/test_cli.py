@@ -58,7 +58,7 @@ def test_ingest_reports_a_bad_file_stores_the_good_one_and_fails(tmp_path: Path)
     (issues / "photo.md").unlink()
     clean = _ingest(tmp_path)
     assert clean.returncode == 0
-    assert clean.stdout.startswith("1 files: 0 new or updated, 1 unchanged, 0 bad")
+    assert clean.stdout.startswith("1 file: 0 new or updated, 1 unchanged, 0 bad")
 
 
 def test_a_changed_file_is_an_update_not_a_new_issue(tmp_path: Path) -> None:

@@ -38,15 +38,16 @@ class Count(int):
         return count
 
     def __format__(self, spec: str) -> str:
-        shown = f"{int(self)}+" if self.at_least else f"{int(self)}"
+        shown = format(int(self), "" if "|" in spec else spec) + ("+" if self.at_least else "")
         if "|" not in spec:
-            return shown if not spec else format(int(self), spec)
+            return shown
         one, many = spec.split("|", 1)
         return f"{shown} {one if self == 1 and not self.at_least else many}"
 
 
 class Text(str):
-    """A UI text whose `format` passes numbers on as `Count`s, so `{n:item|items}` works."""
+    """A UI text whose `format` passes numbers on as `Count`s, so `{n:item|items}` works
+    (keyword arguments only: every text names its fields)."""
 
     def format(self, *args: Any, **kwargs: Any) -> str:
         counted = {k: Count(v) if type(v) is int else v for k, v in kwargs.items()}

@@ -101,7 +101,8 @@ def issue_for_update(session: Session, issue_id: str) -> IssueRecord | None:
 
 
 def latest_issue(session: Session, *, published_only: bool = False) -> IssueRecord | None:
-    """The newest issue; ids are dates (YYYYMMDD), so they sort by time."""
+    """The newest issue (ids are dates, YYYYMMDD, so they sort by time); `published_only`
+    as in `list_issues`."""
     return next(iter(list_issues(session, 1, published_only=published_only)), None)
 
 

@@ -70,3 +70,4 @@ def test_a_count_that_stopped_early_is_plural_with_a_plus() -> None:
     assert f"{Count(100, at_least=True)}" == "100+"
     assert f"{Count(7)}" == "7"
     assert f"{Count(7):03d}" == "007"
+    assert f"{Count(100, at_least=True):,}" == "100+"
