@@ -14,13 +14,14 @@ from tests.e2e.test_commands import Chat, buttons
 
 pytestmark = pytest.mark.e2e
 
+
+def one_item_issue(issue_id: str, title: str) -> str:
+    intro = f"> 导读： 本期为 AI 简报 {issue_id} 期"
+    return f"{intro}\n\n# 1. [{title}](https://example.com/{issue_id}) | 来源\n\n正文。\n"
+
+
 ISSUE_ID = "20990501"
-ISSUE = f"""> 导读： 本期为 AI 简报 {ISSUE_ID} 期
-
-# 1. [定时发布的新闻](https://example.com/cron) | 来源
-
-正文。
-"""
+ISSUE = one_item_issue(ISSUE_ID, "定时发布的新闻")
 
 
 async def test_an_issue_waits_for_publish_time_and_push_sends_it_now(
@@ -65,12 +66,7 @@ async def test_an_issue_waits_for_publish_time_and_push_sends_it_now(
 
 
 ARCHIVED_ID = "20990401"
-ARCHIVED = f"""> 导读： 本期为 AI 简报 {ARCHIVED_ID} 期
-
-# 1. [已发布的新闻](https://example.com/archived) | 来源
-
-正文。
-"""
+ARCHIVED = one_item_issue(ARCHIVED_ID, "已发布的新闻")
 
 
 async def test_readers_see_a_waiting_issue_only_once_it_is_published(
