@@ -43,6 +43,11 @@ MEDIA_FETCH_ERRORS = (
     "webpage_curl_failed",
     "webpage_media_empty",
     "group send failed",
+    # A group that forbids the bot this kind of media: the item goes as text instead.
+    "not enough rights to send photos",
+    "not enough rights to send videos",
+    "not enough rights to send animations",
+    "not enough rights to send documents",
 )
 
 # 400s that mean the bot can no longer write to the chat at all (403s always mean that).
@@ -55,7 +60,7 @@ CHAT_GONE_ERRORS = (
     "user is deactivated",
     "group chat was deactivated",
     "have no rights to send a message",
-    "not enough rights to send",  # a group that muted the bot or forbade its kind of message
+    "not enough rights to send text messages",  # a group that muted the bot
     "chat_write_forbidden",
     "peer_id_invalid",
 )

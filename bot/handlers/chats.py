@@ -17,6 +17,7 @@ from bot.handlers.views import display_name, help_text
 log = logging.getLogger(__name__)
 
 _PRESENT = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
+_GREETED = {ChatType.GROUP, ChatType.SUPERGROUP}
 
 
 def is_present(member: ChatMember) -> bool:
@@ -45,11 +46,15 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     chat = change.chat
     reason = removal_reason(change)
+    greet = False
     with services_of(context).session() as session:
         if reason is not None:
             dropped = storage.deactivate_chat(session, chat.id, reason)
             log.info("chat deactivated chat=%s reason=%r dropped=%d", chat.id, reason, dropped)
         elif not is_present(change.old_chat_member):
+            # A group new to the bot (not one re-added, nor a supergroup it became) is told
+            # what the bot does; channels take no commands, private chats have their /start.
+            greet = chat.type in _GREETED and storage.get_chat(session, chat.id) is None
             storage.upsert_chat(
                 session,
                 chat.id,
@@ -61,7 +66,7 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 log.info("chat reactivated chat=%s", chat.id)
             else:
                 log.info("chat joined chat=%s type=%s", chat.id, chat.type)
-    if reason is None and not is_present(change.old_chat_member) and chat.type != ChatType.PRIVATE:
+    if greet:
         await _greet(context, change)
 
 

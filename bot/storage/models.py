@@ -146,14 +146,15 @@ class Delivery(SQLModel, table=True):
         sa.Index("ix_deliveries_status_chat", "status", "chat_id", "issue_id", "message_index"),
         # ...and pending rows in claim order, so a claim stops after its batch of heads
         sa.Index("ix_deliveries_pending_order", "status", "issue_id", "message_index", "chat_id"),
-        # ...and the rows readers asked for, claimed before a broadcast's (migration 0007)
+        # ...the same with the rows readers asked for first, claimed before a broadcast's
+        # (migration 0007; not partial: SQLite would not match `requested = ?` to its WHERE)
         sa.Index(
             "ix_deliveries_requested_order",
+            "status",
+            "requested",
             "issue_id",
             "message_index",
             "chat_id",
-            sqlite_where=sa.text("status = 'pending' AND requested"),
-            postgresql_where=sa.text("status = 'pending' AND requested"),
         ),
         # A notice row has no issue: its own key keeps it once per chat.
         sa.Index(

@@ -381,7 +381,7 @@ def requeue_deliveries(
     pending = [index for index in wanted if statuses.get(index) == DeliveryStatus.PENDING]
     again = wanted
     if pending and _half_way(wanted, statuses, pending[0]):
-        again = [index for index in wanted if index > pending[0]]
+        again = [index for index in wanted if index >= pending[0]]  # flagged, not resent
     enqueue_deliveries(session, issue_id, {chat_id: again}, item_numbers=item_numbers)
     asked = (*mine, col(Delivery.message_index).in_(again))
     session.exec(

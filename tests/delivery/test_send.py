@@ -245,6 +245,7 @@ def test_retry_after_is_read_without_ptb_deprecation_warning(
         "Bad Request: WEBPAGE_CURL_FAILED",
         "Bad Request: WEBPAGE_MEDIA_EMPTY",
         "Bad Request: group send failed",
+        "Bad Request: not enough rights to send photos to the chat",
     ],
 )
 async def test_media_fetch_errors_are_recognised(description: str) -> None:

@@ -66,6 +66,14 @@ def test_what_a_reader_asked_for_goes_before_a_broadcast(session: Session) -> No
     assert len({d.id for d in first + second}) == 10  # no row handed out twice
 
 
+def test_a_subscriber_asking_for_the_issue_on_its_way_gets_it_first(session: Session) -> None:
+    _setup(session, range(1, 22))
+    enqueue_deliveries(session, NEW, {chat: [0, 1, 2] for chat in range(1, 22)})  # broadcast
+    requeue_deliveries(session, 21, NEW, [0, 1, 2])  # chat 21 asks for it meanwhile
+    session.commit()
+    assert _keys(claim_pending(session, 5, now=T0))[0] == (21, NEW, 0)
+
+
 def test_notices_first_then_oldest_issue_then_lowest_index(session: Session) -> None:
     _setup(session, [1, 2, 3])
     enqueue_deliveries(session, NEW, {1: [0, 1], 2: [0, 1], 3: [0, 1]})
@@ -135,18 +143,20 @@ def test_a_claim_reads_about_its_batch_not_every_pending_row(session: Session) -
     session.commit()
     in_flight = claim_pending(session, 50, now=T0)  # leased, as while a batch is sent
     session.commit()
-    plan = _plan(session)
-    assert "ix_deliveries_pending_order" in plan
-    if session.get_bind().dialect.name == "sqlite":
-        # Walked in index order, never sorted (only a chat's few rows are, in the head check).
-        assert not re.search(r"\(\d+, 0, 0, 'USE TEMP B-TREE", plan), plan
+    for requested in (True, False):  # the pass for rows readers asked for, then the rest
+        plan = _plan(session, requested)
+        assert "ix_deliveries_requested_order" in plan
+        if session.get_bind().dialect.name == "sqlite":
+            # Walked in index order, never sorted (only a chat's few rows are, in the head
+            # check).
+            assert not re.search(r"\(\d+, 0, 0, 'USE TEMP B-TREE", plan), plan
     claimed = claim_pending(session, 50, now=T0)
     assert [d.chat_id for d in claimed] == list(range(51, 101))
     assert not {d.id for d in claimed} & {d.id for d in in_flight}
 
 
-def _plan(session: Session) -> str:
-    """The query plan of the issue-row claim (the notice claim is the same statement)."""
+def _plan(session: Session, requested: bool) -> str:
+    """The query plan of an issue-row claim pass (the notice pass is the same statement)."""
     from sqlalchemy import or_
     from sqlmodel import col, select
 
@@ -158,6 +168,7 @@ def _plan(session: Session) -> str:
         .where(
             col(Delivery.status) == "pending",
             col(Delivery.issue_id).is_not(None),
+            col(Delivery.requested) if requested else ~col(Delivery.requested),  # as claimed
             or_(col(Delivery.not_before).is_(None), col(Delivery.not_before) <= T0),
             col(Delivery.id) == _HEAD_OF_CHAT,
         )
