@@ -1,7 +1,7 @@
 """Reader commands about the archive: /latest, /issues, /issue ID, /search, and their buttons.
 
 An issue waiting for its PUBLISH_CRON time is not part of a reader's archive yet: none of these
-shows it or sends it, except to an admin in a private chat (`sees_waiting_issues`).
+shows it or sends it, except to an admin in a private chat (`published_only_for`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from telegram.ext import ContextTypes
 from bot import storage
 from bot.handlers import keyboards
 from bot.handlers.common import (
+    published_only_for,
     recent_ids,
     register_chat,
     reply,
-    sees_waiting_issues,
     services_of,
     texts_of,
 )
@@ -49,7 +49,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
-        published_only = not sees_waiting_issues(update, services)
+        published_only = published_only_for(update, services)
         record = storage.latest_issue(session, published_only=published_only)
     if record is None:
         await reply(update, texts_of(update).no_issues)
@@ -63,7 +63,7 @@ async def issues(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List recent issues, each with a button that sends it."""
     t = texts_of(update)
     services = services_of(context)
-    published_only = not sees_waiting_issues(update, services)
+    published_only = published_only_for(update, services)
     with services.session() as session:
         register_chat(session, update)
         entries = [
@@ -82,7 +82,7 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     issue_id = normalize_issue_id(command_argument(message.text or "") if message else "")
     services = services_of(context)
-    published_only = not sees_waiting_issues(update, services)
+    published_only = published_only_for(update, services)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
         known = bool(issue_id) and _visible(session, issue_id, published_only)
@@ -167,7 +167,7 @@ async def _search(
         )
         return
     services = services_of(context)
-    published_only = not sees_waiting_issues(update, services)
+    published_only = published_only_for(update, services)
     with services.session() as session:
         register_chat(session, update)
         view = search_page(session, t, query, 0, published_only=published_only)
@@ -197,7 +197,7 @@ async def _send(
 ) -> str:
     """Queue an issue or one item for the button's chat; returns the toast to show."""
     services = services_of(context)
-    published_only = not sees_waiting_issues(update, services)
+    published_only = published_only_for(update, services)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
         if not _visible(session, issue_id, published_only):
@@ -217,7 +217,7 @@ async def _turn_page(
     query = update.callback_query
     assert query is not None  # called for a button only
     services = services_of(context)
-    published_only = not sees_waiting_issues(update, services)
+    published_only = published_only_for(update, services)
     with services.session() as session:
         text_query = storage.recall_query(session, ref) if keyboards.is_digest(ref) else ref
         view = None

@@ -62,13 +62,13 @@ def recent_ids(
     return [r.id for r in storage.list_issues(session, limit, published_only=published_only)]
 
 
-def sees_waiting_issues(update: Update, services: Services) -> bool:
-    """Whether this update may see issues stored but not yet published (PUBLISH_CRON): an
-    admin in a private chat may, to check an issue before its time; in a group the others
-    would see it too, so there, as for every reader, only published issues exist."""
+def published_only_for(update: Update, services: Services) -> bool:
+    """Whether this update sees only published issues, not those waiting for PUBLISH_CRON.
+    Readers do; an admin in a private chat sees them all, to check an issue before its time
+    (in a group the others would see it too, so there an admin is a reader like the rest)."""
     chat, user = update.effective_chat, update.effective_user
     in_private = chat is not None and chat.type == ChatType.PRIVATE
-    return in_private and services.is_admin(user.id if user else None)
+    return not (in_private and services.is_admin(user.id if user else None))
 
 
 async def reply(
