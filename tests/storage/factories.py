@@ -1,8 +1,10 @@
-"""Content value objects for storage tests."""
+"""Content value objects and raw rows for storage tests."""
 
 from __future__ import annotations
 
 import hashlib
+
+from sqlalchemy import Connection, text
 
 from bot.content.types import Issue, Item
 
@@ -29,4 +31,16 @@ def make_issue(issue_id: str, *items: Item, salt: str = "") -> Issue:
         items=tuple(items),
         other_links=(),
         content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def insert_issue_row(connection: Connection, issue_id: str) -> None:
+    """An issue row written in SQL, for tests that store data under an older schema."""
+    connection.execute(
+        text(
+            "INSERT INTO issues (id, content_hash, file_name, raw_text, title, item_count, "
+            "created_at, updated_at) VALUES (:id, 'h', 'a.md', '', '', 1, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ),
+        {"id": issue_id},
     )

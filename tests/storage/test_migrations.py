@@ -19,6 +19,7 @@ from bot.storage import (
 )
 from bot.storage.migrate import alembic_config
 from bot.storage.search import include_in_schema_comparison
+from tests.storage.factories import insert_issue_row
 
 TABLES = {"issues", "items", "chats", "subscriptions", "deliveries", "bad_files", "search_queries"}
 
@@ -67,13 +68,7 @@ def test_migration_0006_drops_invisible_characters_from_stored_text(engine: Engi
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0005")
-        connection.execute(
-            text(
-                "INSERT INTO issues (id, content_hash, file_name, raw_text, title, item_count, "
-                "created_at, updated_at) VALUES ('20200101', 'h', 'a.md', '', '', 1, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            )
-        )
+        insert_issue_row(connection, "20200101")
         connection.execute(
             text(
                 "INSERT INTO items (issue_id, number, title, source, body_text, search_text, "

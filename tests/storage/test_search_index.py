@@ -22,7 +22,7 @@ from bot.storage import search as search_module
 from bot.storage.migrate import alembic_config
 from bot.storage.search import search_grams
 from bot.storage.text import fold
-from tests.storage.factories import make_issue, make_item
+from tests.storage.factories import insert_issue_row, make_issue, make_item
 
 ITEMS = {
     "20230101": [
@@ -207,13 +207,7 @@ def test_migration_indexes_items_stored_before_it(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, str(below))
-        connection.execute(
-            text(
-                "INSERT INTO issues (id, content_hash, file_name, raw_text, title, item_count, "
-                "created_at, updated_at) VALUES ('20200101', 'h', 'a.md', '', '', 1, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            )
-        )
+        insert_issue_row(connection, "20200101")
         connection.execute(
             text(
                 "INSERT INTO items (issue_id, number, title, source, body_text, search_text) "
