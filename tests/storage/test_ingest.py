@@ -5,13 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import telegram
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot import ingest, storage
+from bot.config import Settings
 from bot.delivery.broadcast import MessageBook, broadcast_issue
+from bot.delivery.pacing import Pacer
+from bot.delivery.sender import Sender
 from bot.ingest import FileStatus, ingest_directory
+from bot.services import Services
 from tests.conftest import seed_path
 
 NAMELESS = "> 导读：本期新闻很精彩\n\n# 1. [八月 芯片](https://a.example) | 源\n\n正文\n"
@@ -264,3 +269,25 @@ def test_an_issue_file_with_an_upper_case_suffix_is_read(engine: Engine, tmp_pat
     (tmp_path / "20210305.MD").write_bytes(seed_path("001").read_bytes())
     (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")  # not an issue file: not looked at
     assert _statuses(engine, tmp_path) == {"20210305.MD": FileStatus.NEW}
+
+
+async def test_a_scheduled_scan_cannot_take_an_upload_from_the_admins_report(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = Services(
+        settings=Settings(issues_dir=tmp_path),
+        engine=engine,
+        sender=Sender(telegram.Bot("1:x"), engine, Pacer()),
+    )
+    write = ingest._write_atomically
+
+    def write_then_scheduled_scan(target: Path, data: bytes) -> None:
+        write(target, data)
+        # The scheduled scan runs whenever the scan lock is free; just after the write is the
+        # moment that once stole the new file, leaving the admin "0 new or updated".
+        if not services.scan_lock.locked():
+            ingest_directory(engine, tmp_path)
+
+    monkeypatch.setattr(ingest, "_write_atomically", write_then_scheduled_scan)
+    report = await services.accept_upload("upload.md", seed_path("001").read_bytes())
+    assert [(f.file_name, f.status) for f in report.files] == [("20210305.md", FileStatus.NEW)]
