@@ -233,11 +233,13 @@ def mark_failed(
     *,
     retry_at: datetime | None = None,
 ) -> None:
-    """Record `error`; with `retry_at` the row stays pending until then, else it ends as failed."""
+    """Record `error`; with `retry_at` the row stays pending until then, else it ends as failed.
+    A row dropped while its send was in flight (the chat unsubscribed) stays dropped."""
     if retry_at is not None:
         _set(
             session,
             delivery_id,
+            col(Delivery.status) == DeliveryStatus.PENDING.value,
             status=DeliveryStatus.PENDING,
             last_error=error,
             not_before=retry_at,
@@ -284,10 +286,13 @@ def chats_receiving(session: Session, issue_id: str) -> set[int]:
     return set(session.exec(statement.distinct()).all())
 
 
-def _set(session: Session, delivery_id: int, **values: Any) -> None:
+def _set(session: Session, delivery_id: int, *only_if: Any, **values: Any) -> None:
+    """Update one row (if it meets `only_if`); KeyError when there is no such row."""
     values = {k: v.value if isinstance(v, DeliveryStatus) else v for k, v in values.items()}
-    result = session.exec(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values))
-    if result.rowcount == 0:
+    result = session.exec(
+        update(Delivery).where(col(Delivery.id) == delivery_id, *only_if).values(**values)
+    )
+    if result.rowcount == 0 and session.get(Delivery, delivery_id) is None:
         raise KeyError(delivery_id)
     session.flush()
 

@@ -11,6 +11,7 @@ from bot.storage import (
     DeliveryStatus,
     claim_pending,
     deactivate_chat,
+    drop_pending_for_chat,
     enqueue_deliveries,
     mark_failed,
     mark_sent,
@@ -124,9 +125,21 @@ def test_retry_later_then_give_up(outbox: Session) -> None:
     assert next_one.message_index == 1  # a failed message does not block the chat
 
 
+def test_a_row_dropped_while_in_flight_is_not_retried(outbox: Session) -> None:
+    enqueue_deliveries(outbox, "20210305", {1: [0, 1]})
+    (head,) = claim_pending(outbox, now=T0)
+    assert head.id is not None
+    assert drop_pending_for_chat(outbox, 1, "unsubscribed") == 2  # the send is still out
+    mark_failed(outbox, head.id, "502 Bad Gateway", retry_at=T0 + timedelta(seconds=5))
+    assert claim_pending(outbox, now=T0 + timedelta(minutes=1)) == []
+    assert outbox_counts(outbox, "20210305")[DeliveryStatus.DROPPED] == 2
+
+
 def test_marking_an_unknown_delivery_is_an_error(outbox: Session) -> None:
     with pytest.raises(KeyError):
         mark_sent(outbox, 123456)
+    with pytest.raises(KeyError):
+        mark_failed(outbox, 123456, "502", retry_at=T0)
 
 
 def test_sent_at_and_counts(outbox: Session) -> None:
