@@ -109,11 +109,12 @@ def _drop_start_failure(record: logging.LogRecord) -> bool:
 
 
 def _ingest(settings: Settings) -> int:
+    from bot.handlers.views import plain_scan_text
     from bot.ingest import ingest_directory
 
     engine = _open_database(settings)
     report = ingest_directory(engine, settings.issues_dir)
-    print(report.summary())
+    print(plain_scan_text(report))
     return 1 if report.bad else 0
 
 

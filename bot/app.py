@@ -14,6 +14,7 @@ from bot.config import Settings, WebhookSettings
 from bot.delivery.limiter import PacerRateLimiter
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender, in_flight_limit
+from bot.handlers.views import plain_scan_text
 from bot.ingest import publish_pending
 from bot.services import Services
 
@@ -132,7 +133,7 @@ async def _scan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("scan failed")
         return
     if report.changed or report.published:
-        log.info("scan done %s", report.summary().replace("\n", "; "))
+        log.info("scan done %s", plain_scan_text(report).replace("\n", "; "))
 
 
 async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:

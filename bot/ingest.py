@@ -31,7 +31,6 @@ from bot.content.types import Issue, OutgoingMessage
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.content.repair import Repair
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -53,17 +52,18 @@ class FileResult:
     file_name: str
     status: FileStatus
     issue_id: str | None = None
-    reason: str = ""
-
-    def line(self) -> str:
-        what = f"{self.file_name}: {self.status}"
-        if self.issue_id:
-            what += f" (issue {self.issue_id})"
-        return f"{what}: {self.reason}" if self.reason else what
+    reason: str = ""  # why a bad file is bad
+    # A stored file: its news items, and the characters its mojibake repair restored and,
+    # of those, guessed (the editor should check the wording).
+    items: int = 0
+    restored: int = 0
+    guessed: int = 0
 
 
 @dataclass
 class ScanReport:
+    """What a scan did; `bot.handlers.views.scan_text` words it for editors and operators."""
+
     files: list[FileResult] = field(default_factory=list)
     published: dict[str, int] = field(default_factory=dict)  # issue id → deliveries queued
     # PUBLISH_CRON: issues stored but not broadcast yet, and when they will be
@@ -77,28 +77,6 @@ class ScanReport:
     @property
     def bad(self) -> list[FileResult]:
         return [f for f in self.files if f.status in (FileStatus.BAD, FileStatus.STILL_BAD)]
-
-    def summary(self) -> str:
-        """Plain text for an operator: counts, then one line per file that is not unchanged."""
-        unchanged = len(self.files) - len(self.changed) - len(self.bad)
-        head = (
-            f"{_counted(len(self.files), 'file')}: {len(self.changed)} new or updated, "
-            f"{unchanged} unchanged, {len(self.bad)} bad"
-        )
-        lines = [head, *(f.line() for f in self.files if f.status != FileStatus.UNCHANGED)]
-        lines += [
-            f"issue {i}: {_counted(n, 'delivery', 'deliveries')} queued"
-            for i, n in self.published.items()
-        ]
-        if self.waiting:
-            when = f"{self.publish_at:%Y-%m-%d %H:%M %Z}" if self.publish_at else "never"
-            ids = ", ".join(self.waiting)
-            lines.append(f"waiting for the publishing time ({when}): {ids}; /push ID sends now")
-        return "\n".join(lines)
-
-
-def _counted(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def issue_files(issues_dir: Path) -> list[Path]:
@@ -203,7 +181,15 @@ def _ingest_file(
         storage.UpsertResult.UPDATED: FileStatus.UPDATED,
         storage.UpsertResult.UNCHANGED: FileStatus.UNCHANGED,
     }[upserted]
-    return FileResult(name, status, issue.id, f"{len(issue.items)} items{_repaired(read.repair)}")
+    repair = read.repair
+    return FileResult(
+        name,
+        status,
+        issue.id,
+        items=len(issue.items),
+        restored=repair.restored,
+        guessed=repair.guessed,
+    )
 
 
 def _messages_of(record: storage.IssueRecord) -> tuple[OutgoingMessage, ...] | None:
@@ -250,20 +236,6 @@ def _record_failure(engine: Engine, name: str, data: bytes, error: Exception) ->
     return FileResult(name, FileStatus.BAD, reason=reason)
 
 
-def _repaired(repair: Repair) -> str:
-    """What an editor should know of a damaged file: the wording may not be theirs."""
-    if not repair.restored:
-        return ""
-    restored = f"{repair.restored} character{'s' if repair.restored != 1 else ''} restored"
-    if not repair.guessed:
-        return f"; mojibake repaired: {restored}"
-    return (
-        f"; mojibake repaired: {restored}, {repair.guessed} of them guessed from context (check"
-        " the wording, or send the original file: this copy was opened in the wrong encoding"
-        " and saved again)"
-    )
-
-
 def _too_large(data: bytes) -> str:
     if len(data) > MAX_ISSUE_BYTES:
         return f"{len(data)} bytes is too large for an issue (at most {MAX_ISSUE_BYTES})"
@@ -282,11 +254,13 @@ def _bad_reason(session: Session, file_name: str) -> str:
 def _log(result: FileResult) -> None:
     if result.status in (FileStatus.NEW, FileStatus.UPDATED):
         log.info(
-            "issue file %s file=%s issue=%s detail=%r",
+            "issue file %s file=%s issue=%s items=%d mojibake_restored=%d guessed=%d",
             result.status,
             result.file_name,
             result.issue_id,
-            result.reason,
+            result.items,
+            result.restored,
+            result.guessed,
         )
     elif result.status == FileStatus.BAD:
         log.warning("issue file rejected file=%s reason=%r", result.file_name, result.reason)

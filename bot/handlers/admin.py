@@ -21,6 +21,7 @@ from bot.handlers.common import recent_ids, reply, services_of, texts_of
 from bot.handlers.views import (
     command_argument,
     normalize_issue_id,
+    scan_text,
     stats_text,
     unknown_issue_text,
     usage_with_example,
@@ -69,7 +70,7 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except OSError as error:  # e.g. ISSUES_DIR is missing: the editor can fix that
         await reply(update, t.reload_failed.format(reason=html.escape(str(error))))
         return
-    await reply(update, t.reload_done.format(summary=html.escape(report.summary())))
+    await reply(update, t.reload_done.format(summary=scan_text(t, report)))
 
 
 async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -138,7 +139,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, t.upload_rejected.format(reason=html.escape(str(error))))
         return
     log.info("issue uploaded file=%s bytes=%d", name, len(data))
-    summary = html.escape(report.summary())
+    summary = scan_text(t, report)
     await reply(update, t.upload_done.format(file_name=html.escape(name), summary=summary))
 
 

@@ -105,6 +105,18 @@ class Texts:
     stats_reasons: str
     reload_done: str
     reload_failed: str
+    # A scan report, line by line (plain text: the command line and the log print it too)
+    scan_counts: str
+    scan_statuses: dict[str, str]  # FileStatus value → its word
+    scan_file: str
+    scan_of_issue: str
+    scan_detail: str
+    scan_items: str
+    scan_repaired: str
+    scan_guessed: str
+    scan_queued: str
+    scan_waiting: str
+    scan_never: str
     push_usage: str
     push_done: str
     push_nothing: str
@@ -205,6 +217,27 @@ EN = Texts(
     stats_reasons="<b>Why deliveries failed</b>",
     reload_done="<b>Scan finished</b>\n{summary}",
     reload_failed="❌ Scan failed: {reason}",
+    scan_counts="{files:file|files}: {changed} new or updated, {unchanged} unchanged, {bad} bad",
+    scan_statuses={
+        "new": "new",
+        "updated": "updated",
+        "unchanged": "unchanged",
+        "bad": "bad",
+        "still bad": "still bad",
+    },
+    scan_file="{file_name}: {status}",
+    scan_of_issue=" (issue {issue_id})",
+    scan_detail=": {detail}",
+    scan_items="{count:item|items}",
+    scan_repaired="; mojibake repaired: {restored:character|characters} restored",
+    scan_guessed=(
+        "; mojibake repaired: {restored:character|characters} restored, {guessed} of them "
+        "guessed from context (check the wording, or send the original file: this copy was "
+        "opened in the wrong encoding and saved again)"
+    ),
+    scan_queued="issue {issue_id}: {count:delivery|deliveries} queued",
+    scan_waiting="waiting for the publishing time ({when}): {issue_ids}; /push ID sends now",
+    scan_never="never",
     push_usage="Which issue? For example <code>/push {example}</code>.",
     push_done="📤 Issue {issue_id}: {count:message|messages} queued for subscribers.",
     push_nothing="📤 Nothing to send: every subscriber already has issue {issue_id}.",
@@ -297,6 +330,26 @@ ZH = Texts(
     stats_reasons="<b>失败原因</b>",
     reload_done="<b>扫描完成</b>\n{summary}",
     reload_failed="❌ 扫描失败：{reason}",
+    scan_counts="文件 {files} 个：新增或更新 {changed} 个，未变 {unchanged} 个，有问题 {bad} 个",
+    scan_statuses={
+        "new": "新增",
+        "updated": "已更新",
+        "unchanged": "未变",
+        "bad": "有问题",
+        "still bad": "仍有问题",
+    },
+    scan_file="{file_name}：{status}",
+    scan_of_issue="（{issue_id} 期）",
+    scan_detail="：{detail}",
+    scan_items="{count} 条新闻",
+    scan_repaired="；已修复乱码：恢复 {restored} 个字符",
+    scan_guessed=(
+        "；已修复乱码：恢复 {restored} 个字符，其中 {guessed} 个是根据上下文推测的"
+        "（请核对措辞，或发送原文件：这份副本曾用错误的编码打开后又保存）"
+    ),
+    scan_queued="{issue_id} 期：已排队 {count} 条投递",
+    scan_waiting="等待发布时间（{when}）：{issue_ids}；/push 期号 可立即发送",
+    scan_never="无",
     push_usage="要推送哪一期？例如 <code>/push {example}</code>。",
     push_done="📤 {issue_id} 期：已为订阅者排队 {count} 条消息。",
     push_nothing="📤 无需发送：订阅者都已收到 {issue_id} 期。",

@@ -9,10 +9,11 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from bot.handlers.keyboards import IssueEntry, ResultEntry
-from bot.handlers.texts import USER_COMMANDS, Count, Texts
+from bot.handlers.texts import EN, USER_COMMANDS, Count, Texts
+from bot.ingest import FileResult, FileStatus, ScanReport
 from bot.storage import Stats
 from bot.storage.text import without_invisible
 
@@ -180,6 +181,53 @@ def stats_text(t: Texts, s: Stats) -> str:
         return text
     reasons = "\n".join(f"• {html.escape(reason)}: {n}" for reason, n in s.failure_reasons)
     return f"{text}\n\n{t.stats_reasons}\n{reasons}"
+
+
+def scan_text(t: Texts, report: ScanReport, *, escape: Callable[[str], str] = html.escape) -> str:
+    """A scan report: counts, one line per file that is not unchanged, what was queued and
+    what waits for PUBLISH_CRON. Telegram HTML; `escape=str` gives plain text (the command
+    line and the log)."""
+    unchanged = len(report.files) - len(report.changed) - len(report.bad)
+    counts = t.scan_counts.format(
+        files=len(report.files),
+        changed=len(report.changed),
+        unchanged=unchanged,
+        bad=len(report.bad),
+    )
+    lines = [counts]
+    lines += [_file_line(t, f, escape) for f in report.files if f.status != FileStatus.UNCHANGED]
+    lines += [
+        t.scan_queued.format(issue_id=escape(issue_id), count=count)
+        for issue_id, count in report.published.items()
+    ]
+    if report.waiting:
+        at = report.publish_at
+        when = f"{at:%Y-%m-%d %H:%M %Z}" if at else t.scan_never
+        issue_ids = escape(", ".join(report.waiting))
+        lines.append(t.scan_waiting.format(when=when, issue_ids=issue_ids))
+    return "\n".join(lines)
+
+
+def plain_scan_text(report: ScanReport) -> str:
+    """The scan report in plain English, for the command line and the log."""
+    return scan_text(EN, report, escape=str)
+
+
+def _file_line(t: Texts, result: FileResult, escape: Callable[[str], str]) -> str:
+    line = t.scan_file.format(
+        file_name=escape(result.file_name), status=t.scan_statuses[result.status]
+    )
+    if result.issue_id:
+        line += t.scan_of_issue.format(issue_id=escape(result.issue_id))
+    if result.status in (FileStatus.NEW, FileStatus.UPDATED):
+        detail = t.scan_items.format(count=result.items)
+        if result.guessed:
+            detail += t.scan_guessed.format(restored=result.restored, guessed=result.guessed)
+        elif result.restored:
+            detail += t.scan_repaired.format(restored=result.restored)
+    else:
+        detail = escape(result.reason)  # the parser's own words, in English
+    return line + t.scan_detail.format(detail=detail) if detail else line
 
 
 def command_argument(text: str) -> str:

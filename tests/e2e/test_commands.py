@@ -588,6 +588,7 @@ async def test_admin_uploads_an_issue_file(fakegram: Fakegram, running_bot: BotP
     since = await subscriber.last_seq()
     accepted = await upload(admin, f"{ISSUE_ID}.md", ISSUE_TEXT.encode())
     assert accepted.startswith(f"✅ 已收到 {ISSUE_ID}.md")
+    assert f"{ISSUE_ID}.md：新增（{ISSUE_ID} 期）：2 条新闻" in accepted  # in the editor's language
     assert (Path(running_bot.issues_dir) / f"{ISSUE_ID}.md").exists()
     expected = issue_messages(read_issue(ISSUE_TEXT.encode()))
     received = await fakegram.wait_for_messages(len(expected), 2501, since, timeout=30)

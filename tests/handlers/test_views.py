@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from bot.handlers import views
 from bot.handlers.keyboards import IssueEntry, ResultEntry
 from bot.handlers.texts import EN, ZH, Texts
+from bot.ingest import FileResult, FileStatus, ScanReport
 from bot.storage import Stats
 from tests.content.html_check import assert_telegram_html
 
@@ -170,3 +174,53 @@ def test_stats_text(t: Texts) -> None:
     for number in ("10", "9", "8", "4", "300", "2", "1", "5", "7"):
         assert number in text
     assert "• Bad Request: &lt;odd&gt; &amp; reason: 1" in text
+
+
+def _scan_report() -> ScanReport:
+    tz = ZoneInfo("Asia/Shanghai")
+    return ScanReport(
+        files=[
+            FileResult("20210219.md", FileStatus.UNCHANGED, "20210219"),
+            FileResult("20210305.md", FileStatus.NEW, "20210305", items=9, restored=40, guessed=3),
+            FileResult("20210312.md", FileStatus.UPDATED, "20210312", items=1, restored=1),
+            FileResult(f"{HOSTILE}.md", FileStatus.BAD, reason=f"no news item in {HOSTILE}"),
+            FileResult("photo.md", FileStatus.STILL_BAD, reason="not text"),
+        ],
+        published={"20210305": 18, "20210312": 1},
+        waiting=["20210319"],
+        publish_at=datetime(2021, 3, 19, 9, 0, tzinfo=tz),
+    )
+
+
+def test_scan_text_in_english_reads_as_the_command_line_prints_it() -> None:
+    assert views.plain_scan_text(_scan_report()).splitlines() == [
+        "5 files: 2 new or updated, 1 unchanged, 2 bad",
+        "20210305.md: new (issue 20210305): 9 items; mojibake repaired: 40 characters restored, "
+        "3 of them guessed from context (check the wording, or send the original file: this "
+        "copy was opened in the wrong encoding and saved again)",
+        "20210312.md: updated (issue 20210312): 1 item; mojibake repaired: 1 character restored",
+        f"{HOSTILE}.md: bad: no news item in {HOSTILE}",
+        "photo.md: still bad: not text",
+        "issue 20210305: 18 deliveries queued",
+        "issue 20210312: 1 delivery queued",
+        "waiting for the publishing time (2021-03-19 09:00 CST): 20210319; /push ID sends now",
+    ]
+
+
+def test_scan_text_in_chinese_for_a_chinese_editor() -> None:
+    text = views.scan_text(ZH, _scan_report())
+    assert_telegram_html(text)
+    assert text.splitlines()[:3] == [
+        "文件 5 个：新增或更新 2 个，未变 1 个，有问题 2 个",
+        "20210305.md：新增（20210305 期）：9 条新闻；已修复乱码：恢复 40 个字符，其中 3 个是根据"
+        "上下文推测的（请核对措辞，或发送原文件：这份副本曾用错误的编码打开后又保存）",
+        "20210312.md：已更新（20210312 期）：1 条新闻；已修复乱码：恢复 1 个字符",
+    ]
+    assert "&lt;script&gt;" in text  # what came from a file name is escaped
+    assert "20210305 期：已排队 18 条投递" in text
+    assert text.endswith("等待发布时间（2021-03-19 09:00 CST）：20210319；/push 期号 可立即发送")
+
+
+@LANGUAGES
+def test_every_file_status_has_a_word(t: Texts) -> None:
+    assert set(t.scan_statuses) == {status.value for status in FileStatus}
