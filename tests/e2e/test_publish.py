@@ -43,9 +43,9 @@ async def test_an_issue_waits_for_publish_time_and_push_sends_it_now(
     await fakegram.create_user(bot.admin_id, "editor", "zh")
     await fakegram.send_text(bot.admin_id, "/reload")
     (scan,) = await fakegram.wait_for_messages(1, chat_id=bot.admin_id)
-    # The editor learns when it will go out, and how to send it sooner.
-    assert "waiting for the publishing time (20" in scan["text"]
-    assert f"-01-01 09:00 CST): {ISSUE_ID}; /push ID sends now" in scan["text"]
+    # The editor learns when it will go out, and how to send it sooner, in their language.
+    assert "等待发布时间（20" in scan["text"]
+    assert f"-01-01 09:00 CST）：{ISSUE_ID}；/push 期号 可立即发送" in scan["text"]
     engine = storage.make_engine(bot.database_url)
     with Session(engine) as session:
         record = storage.get_issue(session, ISSUE_ID)
