@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -25,6 +26,7 @@ from bot.handlers.views import (
 log = logging.getLogger(__name__)
 
 UNSUBSCRIBED = "unsubscribed"  # why deliveries still queued for a chat that left were dropped
+UNFOLLOWED = "no longer followed"  # ...and those the chat's narrower subscription leaves out
 
 
 def _terms(update: Update) -> list[str]:
@@ -75,7 +77,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if count > MAX_KEYWORDS_PER_CHAT:
             text = t.too_many_followed.format(count=count, limit=MAX_KEYWORDS_PER_CHAT)
         else:
-            text = subscribed_text(t, storage.subscribe(session, chat_id, keywords), keywords)
+            added = storage.subscribe(session, chat_id, keywords)
+            _drop_not_followed(session, chat_id)  # keywords may have replaced everything
+            text = subscribed_text(t, added, keywords)
     await reply(update, text)
 
 
@@ -94,6 +98,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             text = t.unsubscribed_all if removed else f"{t.not_subscribed}\n{t.subscribe_hint}"
         else:
             dropped = [k for k in keywords if storage.unsubscribe(session, chat_id, k)]
+            _drop_not_followed(session, chat_id)
             missing = [k for k in keywords if k not in dropped]
             lines = []
             if dropped:
@@ -103,6 +108,12 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 lines.append(subscriptions_text(t, storage.subscriptions_of(session, chat_id)))
             text = "\n".join(lines)
     await reply(update, text)
+
+
+def _drop_not_followed(session: Session, chat_id: int) -> None:
+    # A reader who narrowed what they follow expects the rest of a broadcast to narrow too.
+    if dropped := storage.drop_deliveries_not_followed(session, chat_id, UNFOLLOWED):
+        log.info("subscription narrowed, pending dropped chat=%s deliveries=%d", chat_id, dropped)
 
 
 async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -66,6 +66,7 @@ from bot.storage.stats import Stats, stats
 from bot.storage.subscriptions import (
     MAX_KEYWORD_LENGTH,
     audience_for_issue,
+    drop_deliveries_not_followed,
     normalize_keyword,
     subscribe,
     subscribed_chats,
@@ -97,6 +98,7 @@ __all__ = [
     "current_revision",
     "deactivate_chat",
     "describe",
+    "drop_deliveries_not_followed",
     "drop_pending_for_chat",
     "enqueue_deliveries",
     "enqueue_notice",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
-from bot.storage.models import Chat, Subscription
+from bot.storage.models import Chat, Delivery, DeliveryStatus, ItemRecord, Subscription
 from bot.storage.text import fold
 
 MAX_KEYWORD_LENGTH = 64  # also the column width
@@ -94,18 +95,64 @@ def audience_for_issue(
         .join(Chat, col(Chat.id) == col(Subscription.chat_id))
         .where(col(Chat.active))
     ).all()
-    texts = [(item.number, fold(f"{item.title}\n{item.body_text}")) for item in items]
+    texts = _folded(items)
     everything = {chat_id for chat_id, keyword in rows if keyword is None}
     audience: dict[int, frozenset[int] | None] = dict.fromkeys(everything)
     matches: dict[int, set[int]] = {}
     for chat_id, keyword in rows:
         if keyword is None or chat_id in everything:
             continue
-        numbers = {number for number, text in texts if keyword in text}
-        if numbers:
+        if numbers := _matching(keyword, texts):
             matches.setdefault(chat_id, set()).update(numbers)
     audience.update((chat_id, frozenset(numbers)) for chat_id, numbers in matches.items())
     return audience
+
+
+def _folded(items: Sequence[Matchable]) -> list[tuple[int, str]]:
+    return [(item.number, fold(f"{item.title}\n{item.body_text}")) for item in items]
+
+
+def _matching(keyword: str, texts: Sequence[tuple[int, str]]) -> set[int]:
+    return {number for number, text in texts if keyword in text}
+
+
+def drop_deliveries_not_followed(session: Session, chat_id: int, reason: str) -> int:
+    """After the chat's subscription narrowed (a keyword dropped, keywords instead of
+    everything), give up the broadcast messages still queued for it that it no longer
+    follows, with `reason`; returns how many. What the chat asked for (/issue, /latest) stays,
+    and so do notices while it follows anything."""
+    keywords = subscriptions_of(session, chat_id)
+    if None in keywords:
+        return 0
+    queued = session.exec(
+        select(Delivery.id, Delivery.issue_id, Delivery.item_number).where(
+            col(Delivery.chat_id) == chat_id,
+            col(Delivery.status) == DeliveryStatus.PENDING.value,
+            ~col(Delivery.requested),
+        )
+    ).all()
+    followed: dict[str, set[int]] = {}
+    for issue_id in {issue_id for _, issue_id, _ in queued if issue_id is not None}:
+        items = session.exec(select(ItemRecord).where(col(ItemRecord.issue_id) == issue_id))
+        texts = _folded(list(items))
+        followed[issue_id] = {
+            n for keyword in keywords if keyword for n in _matching(keyword, texts)
+        }
+    unwanted = [
+        delivery_id
+        for delivery_id, issue_id, number in queued
+        if (issue_id is None and not keywords)  # a notice, and the chat follows nothing
+        or (issue_id is not None and number not in followed[issue_id])
+    ]
+    if not unwanted:
+        return 0
+    dropped = session.exec(
+        update(Delivery)
+        .where(col(Delivery.id).in_(unwanted), col(Delivery.status) == DeliveryStatus.PENDING.value)
+        .values(status=DeliveryStatus.DROPPED.value, last_error=reason, not_before=None)
+    ).rowcount
+    session.flush()
+    return int(dropped)
 
 
 def subscribers_for_item(session: Session, item: Matchable) -> set[int]:

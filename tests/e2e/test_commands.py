@@ -185,6 +185,32 @@ async def test_unsubscribing_stops_the_rest_of_an_issue_on_its_way(
     assert sent < total - 2
 
 
+async def test_following_a_keyword_instead_narrows_an_issue_on_its_way(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1252)
+    await chat.answer("/subscribe")
+    since = await chat.last_seq()
+    text = (REPO / "issues" / "20210305.md").read_text(encoding="utf-8")
+    (Path(running_bot.issues_dir) / "20990602.md").write_text(
+        text.replace("20210305", "20990602"), encoding="utf-8"
+    )  # 11 messages: about 10 s at one a second
+    await fakegram.wait_for_messages(2, chat.chat_id, since, DELIVERY_TIMEOUT)
+    await fakegram.send_text(chat.user_id, "/subscribe 哈佛")  # only item 9 mentions it
+
+    def settled() -> dict[storage.DeliveryStatus, int] | None:
+        with database(running_bot)() as session:
+            counts = storage.outbox_counts(session, "20990602")
+        return None if counts[storage.DeliveryStatus.PENDING] else counts
+
+    counts = await poll(settled, "deliveries still pending after the switch to a keyword")
+    got = [m["text"] for m in await fakegram.messages(chat.chat_id, since)]
+    assert got[-1].startswith("9. ")  # the item it follows still came, last
+    sent, dropped = counts[storage.DeliveryStatus.SENT], counts[storage.DeliveryStatus.DROPPED]
+    assert sent + dropped == len(expected_messages("20210305"))
+    assert dropped > 2  # the items it no longer follows stopped coming
+
+
 async def test_a_500_character_keyword_gets_a_short_helpful_reply(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:

@@ -1,20 +1,28 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.storage import (
     MAX_KEYWORD_LENGTH,
+    Delivery,
+    DeliveryStatus,
+    Notice,
     audience_for_issue,
     deactivate_chat,
+    drop_deliveries_not_followed,
+    enqueue_deliveries,
+    enqueue_notice,
     normalize_keyword,
+    requeue_deliveries,
     subscribe,
     subscribers_for_item,
     subscriptions_of,
     unsubscribe,
     upsert_chat,
+    upsert_issue,
 )
-from tests.storage.factories import make_item
+from tests.storage.factories import make_issue, make_item
 
 GPT_ITEM = make_item(1, "OpenAI 发布 GPT-3 论文", "大规模语言模型的少样本学习能力")
 DETECTION_ITEM = make_item(2, "NanoDet：轻量级目标检测", "移动端实时的 anchor-free 检测器")
@@ -115,3 +123,42 @@ def test_audience_for_an_issue(chats: Session) -> None:
     subscribe(chats, 4, ["发布"])
     audience = audience_for_issue(chats, [GPT_ITEM, DETECTION_ITEM, FULLWIDTH_ITEM])
     assert audience == {1: None, 2: frozenset({1, 2}), 4: frozenset({1, 3})}
+
+
+def _queued(session: Session, chat_id: int) -> list[tuple[str | None, int | None]]:
+    rows = session.exec(
+        select(Delivery.issue_id, Delivery.item_number).where(
+            Delivery.chat_id == chat_id, Delivery.status == DeliveryStatus.PENDING.value
+        )
+    ).all()
+    return sorted(rows, key=str)
+
+
+def test_a_narrower_subscription_drops_the_queued_items_it_no_longer_follows(
+    chats: Session,
+) -> None:
+    issue = make_issue("20210305", GPT_ITEM, DETECTION_ITEM, FULLWIDTH_ITEM)
+    upsert_issue(chats, issue, "raw", "a.md")
+    upsert_issue(chats, make_issue("20210219"), "raw", "b.md")  # items 1 and 2, no keyword
+    numbers = [None, 1, 2, 3]  # the header, then the items
+    subscribe(chats, 1, ["gpt", "检测"])
+    subscribe(chats, 2)
+    enqueue_deliveries(chats, "20210305", {1: [1, 2], 2: [0, 1, 2, 3]}, item_numbers=numbers)
+    requeue_deliveries(chats, 1, "20210219", [0, 1], item_numbers=[None, 1])  # it asked
+
+    unsubscribe(chats, 1, "检测")
+    assert drop_deliveries_not_followed(chats, 1, "no longer followed") == 1
+    assert _queued(chats, 1) == [("20210219", 1), ("20210219", None), ("20210305", 1)]
+
+    subscribe(chats, 2, ["发布"])  # keywords instead of everything: no header, no item 2
+    assert drop_deliveries_not_followed(chats, 2, "no longer followed") == 2
+    assert _queued(chats, 2) == [("20210305", 1), ("20210305", 3)]
+
+    notice = Notice(text="📣")
+    chats.add(notice)
+    chats.flush()
+    enqueue_notice(chats, notice.id or 0, [1, 2])
+    unsubscribe(chats, 1, "gpt")  # following nothing now; what it asked for still comes
+    assert drop_deliveries_not_followed(chats, 1, "no longer followed") == 2  # item 1, notice
+    assert _queued(chats, 1) == [("20210219", 1), ("20210219", None)]
+    assert drop_deliveries_not_followed(chats, 2, "no longer followed") == 0  # still follows
