@@ -161,19 +161,18 @@ async def _search(
     if not terms:
         await reply(update, t.search_usage)
         return
+    # Plain text too long for a search, or finding nothing, may not have been meant as one.
+    hint = f"\n{t.text_search_hint}" if typed else ""
     if len(terms) > MAX_SEARCH_TERMS or len(query) > MAX_SEARCH_CHARS:
-        await reply(
-            update, t.search_too_long.format(terms=MAX_SEARCH_TERMS, chars=MAX_SEARCH_CHARS)
-        )
+        too_long = t.search_too_long.format(terms=MAX_SEARCH_TERMS, chars=MAX_SEARCH_CHARS)
+        await reply(update, too_long + hint)
         return
     services = services_of(context)
     published_only = published_only_for(update, services)
     with services.session() as session:
         register_chat(session, update)
         view = search_page(session, t, query, 0, published_only=published_only)
-    # Plain text that finds nothing may not have been meant as a search at all.
-    hint = f"\n{t.text_search_hint}" if typed and view.ref is None else ""
-    await reply(update, view.text + hint, view.markup)
+    await reply(update, view.text + (hint if view.ref is None else ""), view.markup)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -379,6 +379,9 @@ async def test_plain_text_in_a_private_chat_is_a_search(
     nothing = await chat.answer("zzqxv 不存在的词")
     assert nothing.startswith("Nothing matches “zzqxv 不存在的词”")
     assert "/help lists the commands" in nothing  # maybe it was not meant as a search
+    pasted = await chat.answer("今天天气不错，" * 40)  # a letter, not a search
+    assert "at most 20 words and 200 characters" in pasted
+    assert "/help lists the commands" in pasted
 
 
 async def test_bad_searches_get_helpful_replies(
