@@ -344,7 +344,7 @@ class Sender:
         finally:
             self._slots.release()
         if isinstance(outcome, Throttled):
-            self._pacer.pause(time.monotonic() + outcome.seconds)
+            self._pacer.refused(delivery.chat_id, outcome.seconds, time.monotonic())
         elif isinstance(outcome, Fatal):
             self._pacer.pause(time.monotonic() + FATAL_PAUSE)
         self._settle(delivery, outcome)

@@ -54,10 +54,27 @@ def test_ready_at_tells_without_booking() -> None:
     assert pacer.chat_ready_at(OTHER_USER, 0.0) == 0.0
 
 
-def test_pause_after_429_holds_everything() -> None:
+def test_pause_holds_everything() -> None:
     pacer = Pacer(rate=10)
     pacer.pause(5.0)
     assert pacer.reserve(USER, 1.0) == pytest.approx(5.0)
+
+
+def test_one_chat_refused_holds_the_others_only_a_moment() -> None:
+    pacer = Pacer(rate=10)
+    pacer.refused(GROUP, 58.0, now=0.0)  # a group's minute was full
+    assert pacer.reserve(USER, 0.0) == pytest.approx(1.0)
+    pacer.refused(GROUP, 50.0, now=8.0)  # the same chat again: still only that chat
+    assert pacer.reserve(OTHER_USER, 8.0) == pytest.approx(9.0)
+
+
+def test_two_chats_refused_together_hold_everything() -> None:
+    pacer = Pacer(rate=10)
+    pacer.refused(USER, 3.0, now=0.0)
+    pacer.refused(OTHER_USER, 3.0, now=0.5)  # the bot's overall limit, not one chat's
+    assert pacer.reserve(GROUP, 0.5) == pytest.approx(3.5)
+    pacer.refused(USER, 3.0, now=20.0)  # long after: one chat again
+    assert pacer.reserve(GROUP, 20.0) == pytest.approx(21.0)
 
 
 def test_idle_chats_are_forgotten() -> None:

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 
+import httpx
 import pytest
 from sqlmodel import Session
 
@@ -16,7 +17,7 @@ from bot.content.messages import issue_messages
 from bot.content.split import visible_text
 from bot.content.types import MessageKind, OutgoingMessage
 from tests.e2e.botproc import BotProcess
-from tests.e2e.harness import Fakegram, SentMessage
+from tests.e2e.harness import BOT_TOKEN, Fakegram, SentMessage
 
 pytestmark = pytest.mark.e2e
 
@@ -151,6 +152,35 @@ async def test_migrated_group_keeps_its_subscription(
         old = storage.get_chat(session, -4000)
         assert old is not None
         assert not old.active
+
+
+async def test_a_group_telegram_holds_back_for_a_minute_holds_back_no_other_chat(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    await fakegram.create_user(4101, "admin", "en")
+    await fakegram.create_group(-4100, [4101], title="Busy readers")
+    await fakegram.send_text(4101, "/subscribe@test_bot", chat_id=-4100)
+    await fakegram.wait_for_messages(1, chat_id=-4100)
+    since = await _reader(fakegram, 4102)
+    # Another client of the same bot fills the group's minute behind the bot's back.
+    async with httpx.AsyncClient() as client:
+        for _ in range(25):
+            noise = await client.post(
+                f"{fakegram.bot_api_url}{BOT_TOKEN}/sendMessage",
+                json={"chat_id": -4100, "text": "noise"},
+            )
+            if noise.status_code == 429:
+                break
+    assert noise.status_code == 429
+    _drop_issue(running_bot)
+
+    received = await fakegram.wait_for_messages(len(EXPECTED), 4102, since, timeout=30)
+    _assert_received(received, EXPECTED)
+    group_refused = [
+        v for v in (await fakegram.stats())["flood_violations"] if v["chat_id"] == -4100
+    ]
+    refused_until = group_refused[-1]["time"] + group_refused[-1]["retry_after"]
+    assert refused_until - received[-1]["time"] > 30  # the reader did not wait for the group
 
 
 @pytest.mark.parametrize("fakegram", [("--dead-image-regex", "dead-")], indirect=True)
