@@ -23,9 +23,10 @@ def readable(html: str) -> str:
 
 
 def format_preview(issue: Issue, messages: Sequence[OutgoingMessage], *, html: bool) -> str:
+    notes = f", notes: {'、'.join(note.title for note in issue.notes)}" if issue.notes else ""
     lines = [
         f"AI 简报 {issue.id}: {len(issue.items)} items, {len(issue.other_links)} more links, "
-        f"{len(messages)} messages"
+        f"{len(messages)} messages{notes}"
     ]
     for number, message in enumerate(messages, start=1):
         media = " ".join(image.url for image in message.media)

@@ -33,6 +33,18 @@ def test_preview_prints_every_message() -> None:
     assert "明年，我要用 AI 给全村写对联 (https://mp.weixin.qq.com/s?__biz=" in result.stdout
 
 
+def test_preview_names_the_sections_sent_as_notes(tmp_path: Path) -> None:
+    from tests.content.test_parse import NOTES
+
+    issue = tmp_path / "20990701.md"
+    issue.write_text(NOTES, encoding="utf-8")
+    result = _preview(str(issue))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "AI 简报 20990701: 2 items, 1 more links, 6 messages, notes: 编者按、招聘"
+    )
+
+
 def test_preview_html_prints_what_telegram_gets() -> None:
     result = _preview(str(seed_path("001")), "--html")
     assert result.returncode == 0, result.stderr

@@ -13,17 +13,24 @@ from html import escape
 
 from bot.content.render import link_html, render_blocks, render_tokens, text_html
 from bot.content.split import CAPTION_LIMIT, TEXT_LIMIT, pack_blocks, split_html
-from bot.content.types import Image, Issue, Item, Link, MessageKind, OutgoingMessage
+from bot.content.types import Image, Issue, Item, Link, MessageKind, Note, OutgoingMessage
 
 ALBUM_MAX = 10
 _ITEM_COUNT = re.compile(r"带来\s*\d*\s*条")
 
 
 def issue_messages(issue: Issue) -> list[OutgoingMessage]:
-    """Every message of an issue, in the order a reader should get them."""
+    """Every message of an issue, in the order a reader should get them: the editor's own
+    sections (notes) come where the editor put them."""
+    notes_after: dict[int | None, list[Note]] = {}
+    for note in issue.notes:
+        notes_after.setdefault(note.after_item, []).append(note)
     messages = header_messages(issue)
-    for item in issue.items:
-        messages.extend(item_messages(item))
+    for item in (None, *issue.items):
+        if item is not None:
+            messages.extend(item_messages(item))
+        for note in notes_after.pop(item.number if item else None, []):
+            messages.extend(note_messages(note))
     messages.extend(other_links_messages(issue.other_links))
     return messages
 
@@ -80,6 +87,15 @@ def title_html(item: Item) -> str:
     if item.source:
         line += f" · <i>{text_html(item.source)}</i>"
     return line
+
+
+def note_messages(note: Note) -> list[OutgoingMessage]:
+    """A note: its heading as a bold line, then its body, its images as links (the section
+    is about its words); no item number, so keyword readers skip it as they skip the header."""
+    body = render_tokens(note.tokens) if note.tokens else render_blocks(note.body)
+    title = f"<b>{text_html(note.title)}</b>" if note.title else ""
+    images = fallback_text("", note.images) if note.images else ""
+    return _text_messages([b for b in (title, *body, images) if b], item_number=None)
 
 
 def other_links_messages(links: Sequence[Link]) -> list[OutgoingMessage]:
@@ -159,15 +175,23 @@ def new_parts(
 
 
 def _message_keys(messages: Sequence[OutgoingMessage]) -> list[tuple[int | str, int]]:
+    """(what a message belongs to, its place there). What is not an item's is the header's
+    before the first item, the closing part's ("links": notes and the more links) after the
+    last, and in between the part "after N" of the note(s) following item N."""
+    numbered = [i for i, message in enumerate(messages) if message.item_number is not None]
     places: dict[int | str, int] = {}
     keys = []
-    after_items = False
-    for message in messages:
+    previous: int | None = None
+    for index, message in enumerate(messages):
         part: int | str
         if message.item_number is not None:
-            part, after_items = message.item_number, True
+            part = previous = message.item_number
+        elif previous is None:
+            part = "header"
+        elif index > numbered[-1]:
+            part = "links"
         else:
-            part = "links" if after_items else "header"
+            part = f"after {previous}"
         keys.append((part, places.get(part, 0)))
         places[part] = places.get(part, 0) + 1
     return keys

@@ -13,7 +13,7 @@ from markdown_it.token import Token
 
 from bot.content.links import clean_url, find_bare_urls
 from bot.content.markdown import images_in, inline_text, markdown, plain_text, walk
-from bot.content.types import Issue, Item, Link
+from bot.content.types import Issue, Item, Link, Note
 
 
 class IssueFormatError(ValueError):
@@ -21,6 +21,7 @@ class IssueFormatError(ValueError):
 
 
 _NUMBERED = re.compile(r"^\s*(\d+)\s*[.、．](?!\s*其他\s*$)\s*")
+_OTHER_LINKS_TITLE = re.compile(r"^\s*(?:\d+\s*[.、．]\s*)?其他\s*$")
 _ISSUE_DATE_IN_INTRO = re.compile(r"简报\s*(\d{8})")
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{6})(?!\d)")
 _READING_TIME = re.compile(r"需要\s*(\d+\s*[~～\-–]\s*\d+|\d+)\s*分钟")
@@ -47,13 +48,18 @@ def parse_issue(text: str, *, file_name: str = "") -> Issue:
     issue_id = _issue_id(intro, file_name)
 
     items: list[Item] = []
+    notes: list[Note] = []
     other_links: list[Link] = []
     for index, section in enumerate(sections):
-        if not _NUMBERED.match(inline_text(section.title)):
-            other_links.extend(_other_links(section.body))
-            continue
         next_start = sections[index + 1].heading.map[0] if index + 1 < len(sections) else None
-        items.append(_item(section, lines, next_start))
+        title = inline_text(section.title)
+        if _NUMBERED.match(title):
+            items.append(_item(section, lines, next_start))
+        elif _OTHER_LINKS_TITLE.match(title) or _is_link_list(section.body):
+            other_links.extend(_other_links(section.body))
+        else:  # the editor's own section: sent as it is, never dropped
+            after = items[-1].number if items else None
+            notes.append(_note(section, title, after, lines, next_start))
     if not items:
         raise IssueFormatError("no numbered items (# 1. …) found")
 
@@ -64,6 +70,7 @@ def parse_issue(text: str, *, file_name: str = "") -> Issue:
         items=tuple(items),
         other_links=tuple(_unique_links(other_links)),
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        notes=tuple(notes),
     )
 
 
@@ -145,6 +152,33 @@ def _item(section: _Section, lines: list[str], next_start: int | None) -> Item:
         links=tuple(_unique_links(_links_in(section.body))),
         tokens=tuple(section.body),
     )
+
+
+def _note(
+    section: _Section, title: str, after_item: int | None, lines: list[str], next_start: int | None
+) -> Note:
+    body_start = section.heading.map[1] if section.heading.map else 0
+    body = "\n".join(lines[body_start:next_start]).strip("\n")
+    return Note(
+        title=title.strip(),
+        after_item=after_item,
+        body=body,
+        images=tuple(images_in(section.body)),
+        tokens=tuple(section.body),
+    )
+
+
+def _is_link_list(body: Sequence[Token]) -> bool:
+    """Whether every line of the section starts with a link (`[title](url) | source`), as
+    the 其他 list does under a heading damaged beyond recognition."""
+    for token in walk(body):
+        if token.type == "inline":
+            first = next((c for c in token.children or [] if c.content.strip() or c.nesting), None)
+            if first is None or first.type != "link_open":
+                return False
+        elif token.type in ("fence", "code_block", "html_block"):
+            return False
+    return True
 
 
 def _heading_parts(title_token: Token) -> tuple[int, str, str | None, str]:

@@ -41,6 +41,19 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A section of an issue under a heading that is neither an item nor the 其他 list
+    (编者按, 招聘…): sent in its place, to the readers who get the whole issue."""
+
+    title: str  # plain text
+    after_item: int | None  # the number of the item it follows; None: before the first
+    body: str  # its Markdown source
+    images: tuple[Image, ...] = ()
+    # Its markdown-it tokens, as for Item; empty for a Note made by hand.
+    tokens: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Issue:
     """One newsletter issue, parsed from one file."""
 
@@ -51,6 +64,7 @@ class Issue:
     other_links: tuple[Link, ...]  # the "其他" list
     content_hash: str  # sha256 of the file's bytes; a changed file is an update
     title: str = "AI 简报"
+    notes: tuple[Note, ...] = ()
 
 
 class MessageKind(StrEnum):

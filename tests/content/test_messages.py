@@ -6,6 +6,7 @@ import pytest
 
 from bot.content import read_issue
 from bot.content.messages import issue_messages, item_messages, message_moves, new_parts
+from bot.content.parse import parse_issue
 from bot.content.render import render_blocks
 from bot.content.split import CAPTION_LIMIT, TEXT_LIMIT, utf16_length, visible_text
 from bot.content.types import Issue, Item, MessageKind, OutgoingMessage
@@ -233,3 +234,27 @@ def test_new_parts_come_with_the_places_of_their_siblings() -> None:
     new = _parts(None, 1, 1, 2, 3)  # item 1 gained a part; item 3 is new
     assert new_parts(old, new) == {2: [1], 4: []}
     assert new_parts(new, new) == {}
+
+
+def test_notes_are_sent_where_the_editor_put_them_to_whole_issue_readers() -> None:
+    from tests.content.test_parse import NOTES
+
+    messages = issue_messages(parse_issue(NOTES))
+    for message in messages:
+        assert_telegram_html(message.text)
+    firsts = [message.text.split("\n")[0] for message in messages]
+    assert firsts[1] == "<b>编者按</b>"
+    assert firsts[2].startswith("<b>1. ")
+    assert firsts[3] == "<b>招聘</b>"
+    assert firsts[4].startswith("<b>2. ")
+    hiring = messages[3]
+    assert hiring.item_number is None  # keyword readers get items only
+    assert "我们在招 <b>编辑</b>" in hiring.text
+    assert "https://img.example/j.png" in hiring.text  # its image, as a link
+
+
+def test_a_note_added_between_items_moves_nothing_else() -> None:
+    old = _parts(None, 1, 2, None)
+    new = _parts(None, 1, None, 2, None)  # a note after item 1
+    assert message_moves(old, new) == {0: 0, 1: 1, 2: 3, 3: 4}
+    assert new_parts(old, new) == {2: []}

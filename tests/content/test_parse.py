@@ -150,3 +150,50 @@ def test_adversarial_markup_items() -> None:
     assert by_number[4].title == "标题里有 粗体、斜体、代码 和 删除线"
     assert by_number[11].title == "第十一条 | 链接文字里有竖线"
     assert [link.url for link in issue.other_links] == ["https://example.com/other1"]
+
+
+NOTES = """> 导读： 本期为 AI 简报 20990701 期，将为您带来 2 条相关新闻
+
+# 编者按
+
+本期开始改版，欢迎反馈。
+
+# 1. [第一条](https://a.example/1) | 源一
+
+正文一。
+
+# 招聘
+
+我们在招 **编辑**，详见 [这里](https://jobs.example/x)。
+
+![](https://img.example/j.png)
+
+# 2. [第二条](https://a.example/2) | 源二
+
+正文二。
+
+# 其他
+
+- [更多](https://b.example/1) | 某处
+"""
+
+
+def test_the_editors_own_sections_are_kept_as_notes_where_they_stand() -> None:
+    issue = parse_issue(NOTES)
+    assert [item.number for item in issue.items] == [1, 2]
+    assert [(note.title, note.after_item) for note in issue.notes] == [
+        ("编者按", None),
+        ("招聘", 1),
+    ]
+    hiring = issue.notes[1]
+    assert hiring.body.startswith("我们在招 **编辑**")
+    assert [image.url for image in hiring.images] == ["https://img.example/j.png"]
+    assert [link.url for link in issue.other_links] == ["https://b.example/1"]  # not the note's
+
+
+@pytest.mark.parametrize("heading", ["# 其他", "# 9. 其他", "# å…¶ä»–", "# 延伸阅读"])
+def test_a_list_of_links_under_any_heading_is_the_more_links(heading: str) -> None:
+    text = NOTES.replace("# 其他", heading)
+    issue = parse_issue(text)
+    assert [note.title for note in issue.notes] == ["编者按", "招聘"]
+    assert [link.url for link in issue.other_links] == ["https://b.example/1"]
