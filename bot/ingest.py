@@ -9,7 +9,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from bot import storage
 from bot.content import (
+    IssueFile,
     IssueFormatError,
     UndecodableError,
     file_hash,
@@ -270,23 +271,19 @@ async def scan_and_publish(services: Services) -> ScanReport:
     """One scan (in a worker thread: file reads and repair are blocking), then publish new
     issues at once unless PUBLISH_CRON decides when."""
     async with services.scan_lock:
-        return await _scan_and_publish_locked(services)
-
-
-async def _scan_and_publish_locked(services: Services) -> ScanReport:
-    report = await asyncio.to_thread(
-        ingest_directory, services.engine, services.settings.issues_dir
-    )
-    if services.settings.publish_cron is None:
-        report.published = publish_pending(services)
-    else:
-        now = datetime.now(UTC)
-        # A publishing time that passed while the bot was stopped is not skipped.
-        report.published = publish_pending(services, overdue_at=now)
-        with services.session() as session:
-            report.waiting = [record.id for record in storage.unpublished_issues(session)]
-        report.publish_at = services.settings.next_publish_time(now)
-    return report
+        report = await asyncio.to_thread(
+            ingest_directory, services.engine, services.settings.issues_dir
+        )
+        if services.settings.publish_cron is None:
+            report.published = publish_pending(services)
+        else:
+            now = datetime.now(UTC)
+            # A publishing time that passed while the bot was stopped is not skipped.
+            report.published = publish_pending(services, overdue_at=now)
+            with services.session() as session:
+                report.waiting = [record.id for record in storage.unpublished_issues(session)]
+            report.publish_at = services.settings.next_publish_time(now)
+        return report
 
 
 def publish_pending(services: Services, *, overdue_at: datetime | None = None) -> dict[str, int]:
@@ -337,24 +334,45 @@ async def accept_upload(services: Services, file_name: str, data: bytes) -> Scan
     except (UndecodableError, IssueFormatError) as error:
         raise ValueError(str(error)) from None
     issue = read.issue
-    # Held from the check to the report: a scheduled scan taking the file in between would
-    # leave the admin a report saying nothing was new.
-    async with services.scan_lock:
-        with services.session() as session:
-            stored = storage.get_issue(session, issue.id)
-        if stored is not None and read.repair.guessed:
-            raise ValueError(
-                f"issue {issue.id} is already in the archive, and this copy of it is damaged "
-                f"(mojibake: {read.repair.guessed} characters would be guessed); please send "
-                "the original file"
-            )
-        # A new version replaces the file the issue came from, so no second copy is refused.
-        issues_dir = services.settings.issues_dir
-        owner = issues_dir / stored.file_name if stored else None
-        target = owner if owner and owner.is_file() else issues_dir / f"{issue.id}.md"
-        await asyncio.to_thread(_write_atomically, target, data)
-        log.info("issue file uploaded file=%s issue=%s", target.name, issue.id)
-        return await _scan_and_publish_locked(services)
+    with services.session() as session:
+        stored = storage.get_issue(session, issue.id)
+    if stored is not None and read.repair.guessed:
+        raise ValueError(
+            f"issue {issue.id} is already in the archive, and this copy of it is damaged "
+            f"(mojibake: {read.repair.guessed} characters would be guessed); please send the "
+            "original file"
+        )
+    # A new version replaces the file the issue came from, so no second copy is refused later.
+    owner = services.settings.issues_dir / stored.file_name if stored else None
+    target = owner if owner and owner.is_file() else services.settings.issues_dir / f"{issue.id}.md"
+    await asyncio.to_thread(_write_atomically, target, data)
+    log.info("issue file uploaded file=%s issue=%s", target.name, issue.id)
+    report = await scan_and_publish(services)
+    return _as_uploaded(report, target.name, read, stored)
+
+
+def _as_uploaded(
+    report: ScanReport, file_name: str, read: IssueFile, stored: storage.IssueRecord | None
+) -> ScanReport:
+    """The report with the uploaded file's line as the admin expects it: a scheduled scan, of
+    this instance or another, may have stored the file first, and this scan then found it
+    unchanged."""
+    if stored is not None and stored.content_hash == read.issue.content_hash:
+        return report  # the very issue the archive had
+    status = FileStatus.NEW if stored is None else FileStatus.UPDATED
+    uploaded = FileResult(
+        file_name,
+        status,
+        read.issue.id,
+        items=len(read.issue.items),
+        restored=read.repair.restored,
+        guessed=read.repair.guessed,
+    )
+    files = [
+        uploaded if f.file_name == file_name and f.status == FileStatus.UNCHANGED else f
+        for f in report.files
+    ]
+    return replace(report, files=files)
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

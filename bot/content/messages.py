@@ -1,4 +1,5 @@
-"""Issue → the list of Telegram messages to send: a header, each item, the "more links".
+"""Issue → the list of Telegram messages to send: a header, each item, the editor's own
+sections (notes) where they stand, the "more links".
 
 Per item: the title (bold, linked) with its source; with images, the first image carries the
 title and as much body as fits a caption, several photos travel as an album, animations one
@@ -26,10 +27,14 @@ def issue_messages(issue: Issue) -> list[OutgoingMessage]:
     for note in issue.notes:
         notes_after.setdefault(note.after_item, []).append(note)
     messages = header_messages(issue)
-    for item in (None, *issue.items):
-        if item is not None:
-            messages.extend(item_messages(item))
-        for note in notes_after.pop(item.number if item else None, []):
+    for note in notes_after.pop(None, []):
+        messages.extend(note_messages(note))
+    for item in issue.items:
+        messages.extend(item_messages(item))
+        for note in notes_after.pop(item.number, []):
+            messages.extend(note_messages(note))
+    for notes in notes_after.values():  # after an item the issue lacks (a Note made by hand)
+        for note in notes:
             messages.extend(note_messages(note))
     messages.extend(other_links_messages(issue.other_links))
     return messages
@@ -149,9 +154,10 @@ def message_moves(
 ) -> dict[int, int | None]:
     """Where each message of an issue's old version is in its new one, or None if gone.
 
-    A message is known by what it belongs to (the header, the item of its number, the "more
-    links") and its place there, so a GIF added to item 1 moves every later message without
-    changing which item a chat was due. Items renumbered by the editor are other items.
+    A message is known by what it belongs to (the header, the item of its number, a note
+    between items, the closing notes and "more links") and its place there, so a GIF added
+    to item 1 moves every later message without changing which item a chat was due. Items
+    renumbered by the editor are other items.
     """
     new_places = {key: index for index, key in enumerate(_message_keys(new))}
     return {index: new_places.get(key) for index, key in enumerate(_message_keys(old))}
@@ -162,16 +168,27 @@ def new_parts(
 ) -> dict[int, list[int]]:
     """The messages of the new version that the old one lacked, each with its siblings (the
     new places of the messages of the same header or item that were there before): a chat
-    still due one of those is due the new part too. A wholly new item has no siblings."""
+    still due one of those is due the new part too. A wholly new item has no siblings; a
+    wholly new note has those of the issue's later messages that no item owns (the closing
+    part), as what only the readers of the whole issue get."""
     old_keys = set(_message_keys(old))
     keys = _message_keys(new)
     siblings: dict[int | str, list[int]] = {}
     for index, key in enumerate(keys):
         if key in old_keys:
             siblings.setdefault(key[0], []).append(index)
-    return {
-        index: siblings.get(key[0], []) for index, key in enumerate(keys) if key not in old_keys
-    }
+    parts: dict[int, list[int]] = {}
+    for index, key in enumerate(keys):
+        if key in old_keys:
+            continue
+        parts[index] = siblings.get(key[0], [])
+        if not parts[index] and new[index].item_number is None:
+            parts[index] = [
+                later
+                for later in range(index + 1, len(new))
+                if keys[later] in old_keys and new[later].item_number is None
+            ]
+    return parts
 
 
 def _message_keys(messages: Sequence[OutgoingMessage]) -> list[tuple[int | str, int]]:
@@ -179,16 +196,17 @@ def _message_keys(messages: Sequence[OutgoingMessage]) -> list[tuple[int | str, 
     before the first item, the closing part's ("links": notes and the more links) after the
     last, and in between the part "after N" of the note(s) following item N."""
     numbered = [i for i, message in enumerate(messages) if message.item_number is not None]
+    last_of_items = numbered[-1] if numbered else -1
     places: dict[int | str, int] = {}
     keys = []
-    previous: int | None = None
+    previous: int | None = None  # the number of the last item so far
     for index, message in enumerate(messages):
         part: int | str
         if message.item_number is not None:
             part = previous = message.item_number
         elif previous is None:
             part = "header"
-        elif index > numbered[-1]:
+        elif index > last_of_items:
             part = "links"
         else:
             part = f"after {previous}"

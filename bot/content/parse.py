@@ -26,6 +26,7 @@ _ISSUE_DATE_IN_INTRO = re.compile(r"简报\s*(\d{8})")
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{6})(?!\d)")
 _READING_TIME = re.compile(r"需要\s*(\d+\s*[~～\-–]\s*\d+|\d+)\s*分钟")
 _SOURCE_SEPARATOR = re.compile(r"^[\s|｜]+")
+_SOURCE_MARK = re.compile(r"^\s*[|｜]")
 # Chinese reading speed used when the intro does not say how long the issue takes.
 _CHARS_PER_MINUTE = 400
 # An item numbered beyond this is a typo, and would not fit the database's integer.
@@ -76,8 +77,8 @@ def parse_issue(text: str, *, file_name: str = "") -> Issue:
 
 def _split_sections(tokens: Sequence[Token]) -> tuple[list[_Section], list[Token]]:
     """Cut the token stream at top-level headings: numbered ones (`#` or `##`) start items,
-    any other `#` heading starts a closing section of further links (`# 其他`, or the same
-    heading damaged beyond recognition). Deeper headings stay inside their item."""
+    any other `#` heading a section that is the further links (`# 其他`, or a list of links
+    under any heading) or else a note. Deeper headings stay inside their item."""
     starts = [
         i
         for i, token in enumerate(tokens)
@@ -169,16 +170,40 @@ def _note(
 
 
 def _is_link_list(body: Sequence[Token]) -> bool:
-    """Whether every line of the section starts with a link (`[title](url) | source`), as
-    the 其他 list does under a heading damaged beyond recognition."""
-    for token in walk(body):
-        if token.type == "inline":
-            first = next((c for c in token.children or [] if c.content.strip() or c.nesting), None)
-            if first is None or first.type != "link_open":
-                return False
-        elif token.type in ("fence", "code_block", "html_block"):
-            return False
-    return True
+    """Whether the section is nothing but lines `[title](url) | source`, as the 其他 list is
+    under a heading damaged beyond recognition. Anything else is the editor's words."""
+    blocks = [token for token in body if token.type not in _LIST_MARKUP]
+    inlines = [token for token in blocks if token.type == "inline"]
+    return bool(inlines) and len(inlines) == len(blocks) and all(map(_is_link_line, inlines))
+
+
+# Tokens that only wrap the lines of a list or paragraph.
+_LIST_MARKUP = frozenset(
+    {
+        "bullet_list_open",
+        "bullet_list_close",
+        "ordered_list_open",
+        "ordered_list_close",
+        "list_item_open",
+        "list_item_close",
+        "paragraph_open",
+        "paragraph_close",
+    }
+)
+
+
+def _is_link_line(inline: Token) -> bool:
+    """One link, then at most `| source` on the same line."""
+    children = [c for c in inline.children or [] if c.type != "text" or c.content.strip()]
+    if not children or children[0].type != "link_open":
+        return False
+    close = next((i for i, c in enumerate(children) if c.type == "link_close"), None)
+    if close is None:
+        return False
+    after = children[close + 1 :]
+    return not after or (
+        all(c.type == "text" for c in after) and bool(_SOURCE_MARK.match(after[0].content))
+    )
 
 
 def _heading_parts(title_token: Token) -> tuple[int, str, str | None, str]:

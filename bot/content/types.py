@@ -87,4 +87,4 @@ class OutgoingMessage:
     text: str
     media: tuple[Image, ...] = ()
     fallback_text: str = ""
-    item_number: int | None = None  # None for the issue header and the "more links" message
+    item_number: int | None = None  # None for the header, the notes and the "more links"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 GROUP_WINDOW = 60.0
 SWEEP_EVERY = GROUP_WINDOW  # seconds between drops of recovered chats' state
 # After one chat's 429 everything waits this long at most (its own message waits the whole
-# retry_after in the outbox); 429s for two chats this close together hold everything.
+# retry_after in the outbox); 429s for two private chats this close together hold everything.
 ONE_CHAT_PAUSE = 1.0
 REFUSALS_TOGETHER = 5.0
 
@@ -39,7 +39,7 @@ class Pacer:
     _last_sweep: float = 0.0
     _private: dict[int, _Bucket] = field(default_factory=dict)
     _groups: dict[int, deque[float]] = field(default_factory=dict)
-    _last_refusal: tuple[int, float] | None = None  # the last 429: its chat and time
+    _last_refusal: tuple[int, float] | None = None  # a private chat's last 429: chat, time
 
     def chat_ready_at(self, chat_id: int, now: float) -> float:
         """The earliest time the chat's own limit allows a message, ignoring the overall one."""
@@ -75,11 +75,15 @@ class Pacer:
     def refused(self, chat_id: int, retry_after: float, now: float) -> None:
         """Telegram said 429 for `chat_id`: our model of its limits was off. One chat refused
         is about that chat (a group's minute: up to 60 s), which must not stall a broadcast to
-        every other chat, so the others only wait a moment; two chats refused close together
-        mean the bot's overall limit, and everything waits `retry_after`."""
-        last, self._last_refusal = self._last_refusal, (chat_id, now)
+        every other chat, so the others only wait a moment. Two private chats refused close
+        together mean the bot's overall limit (a private chat's own limit clears in a second),
+        and everything waits `retry_after`; groups, refused for their own minute, never do."""
+        last = self._last_refusal
         overall = last is not None and last[0] != chat_id and now - last[1] < REFUSALS_TOGETHER
-        self.pause(now + (retry_after if overall else min(retry_after, ONE_CHAT_PAUSE)))
+        if chat_id > 0:
+            self._last_refusal = (chat_id, now)
+        held = retry_after if overall and chat_id > 0 else min(retry_after, ONE_CHAT_PAUSE)
+        self.pause(now + held)
 
     def forget_idle(self, now: float) -> None:
         """Drop the state of chats whose limits have fully recovered, so memory stays flat."""

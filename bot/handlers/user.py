@@ -98,7 +98,8 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             text = t.unsubscribed_all if removed else f"{t.not_subscribed}\n{t.subscribe_hint}"
         else:
             dropped = [k for k in keywords if storage.unsubscribe(session, chat_id, k)]
-            _drop_not_followed(session, chat_id)
+            if dropped:
+                _drop_not_followed(session, chat_id)
             missing = [k for k in keywords if k not in dropped]
             lines = []
             if dropped:

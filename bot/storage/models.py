@@ -184,7 +184,7 @@ class Delivery(SQLModel, table=True):
         sa_column_args=[sa.ForeignKey("notices.id", ondelete="CASCADE")],
     )
     message_index: int = Field(sa_type=sa.Integer)  # position in the message list
-    item_number: int | None = Field(default=None, sa_type=sa.Integer)  # None: header, "more links"
+    item_number: int | None = Field(default=None, sa_type=sa.Integer)  # None: header, notes, links
     status: str = Field(default=DeliveryStatus.PENDING.value, sa_type=sa.String(16))
     attempts: int = Field(default=0, sa_type=sa.Integer)
     last_error: str | None = Field(default=None, sa_type=sa.Text)

@@ -257,4 +257,6 @@ def test_a_note_added_between_items_moves_nothing_else() -> None:
     old = _parts(None, 1, 2, None)
     new = _parts(None, 1, None, 2, None)  # a note after item 1
     assert message_moves(old, new) == {0: 0, 1: 1, 2: 3, 3: 4}
-    assert new_parts(old, new) == {2: []}
+    # Who is still due the more links (a whole-issue reader) is due the new note too.
+    assert new_parts(old, new) == {2: [4]}
+    assert new_parts(_parts(None, 1, 2), _parts(None, 1, None, 2)) == {2: []}  # no one to ask

@@ -197,3 +197,19 @@ def test_a_list_of_links_under_any_heading_is_the_more_links(heading: str) -> No
     issue = parse_issue(text)
     assert [note.title for note in issue.notes] == ["编者按", "招聘"]
     assert [link.url for link in issue.other_links] == ["https://b.example/1"]
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "# 招聘\n\n[报名表](https://f.example) 我们在招编辑，\n欢迎投递。\n",  # words after a link
+        "# 感谢阅读\n",  # a heading alone
+        "# 推荐\n\n- [一篇](https://f.example/1) | 某处\n- 还有一段话\n",  # one line is not a link
+    ],
+)
+def test_a_section_with_any_words_of_the_editor_is_a_note(section: str) -> None:
+    text = NOTES.replace("# 其他", section + "\n# 其他")
+    issue = parse_issue(text)
+    assert issue.notes[-1].title == section.split("\n")[0][2:]
+    assert issue.notes[-1].after_item == 2
+    assert [link.url for link in issue.other_links] == ["https://b.example/1"]

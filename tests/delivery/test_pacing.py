@@ -77,6 +77,15 @@ def test_two_chats_refused_together_hold_everything() -> None:
     assert pacer.reserve(GROUP, 20.0) == pytest.approx(21.0)
 
 
+def test_groups_refused_together_hold_only_themselves() -> None:
+    pacer = Pacer(rate=10)
+    pacer.refused(GROUP, 58.0, now=0.0)
+    pacer.refused(GROUP - 1, 55.0, now=0.5)  # two groups at their minute, not the bot's limit
+    assert pacer.reserve(USER, 0.5) == pytest.approx(1.5)
+    pacer.refused(USER, 2.0, now=0.6)  # nor does a private chat's refusal after a group's
+    assert pacer.reserve(OTHER_USER, 0.6) == pytest.approx(1.6)
+
+
 def test_idle_chats_are_forgotten() -> None:
     pacer = Pacer(rate=1000, private_rate=1, private_burst=3)
     _book(pacer, [USER, GROUP])

@@ -107,6 +107,24 @@ async def test_keyword_subscriber_gets_only_matching_items(
     _assert_received(only_chips, [m for m in EXPECTED if m.item_number == 2])
 
 
+async def test_the_editors_own_section_reaches_whole_issue_readers_in_its_place(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    with_note = ISSUE.replace("# 2. [芯片新闻]", "# 编者按\n\n下周休刊一期。\n\n# 2. [芯片新闻]")
+    expected = issue_messages(read_issue(with_note.encode()))
+    since_chips = await _reader(fakegram, 2051, "芯片")
+    since_all = await _reader(fakegram, 2052)
+    _drop_issue(running_bot, with_note)
+    everything = await fakegram.wait_for_messages(len(expected), 2052, since_all, timeout=30)
+    _assert_received(everything, expected)
+    texts = [m["text"] for m in everything]
+    note = texts.index("编者按\n\n下周休刊一期。")
+    assert texts[note - 1].startswith("1. ")  # where the editor put it
+    assert texts[note + 1].startswith("2. ")
+    only_chips = await fakegram.messages(chat_id=2051, since=since_chips)
+    _assert_received(only_chips, [m for m in expected if m.item_number == 2])
+
+
 async def test_blocked_reader_is_deactivated_and_the_others_get_everything(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:

@@ -271,7 +271,7 @@ def test_an_issue_file_with_an_upper_case_suffix_is_read(engine: Engine, tmp_pat
     assert _statuses(engine, tmp_path) == {"20210305.MD": FileStatus.NEW}
 
 
-async def test_a_scheduled_scan_cannot_take_an_upload_from_the_admins_report(
+async def test_an_upload_another_scan_stored_first_is_still_reported_new(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services = Services(
@@ -281,13 +281,16 @@ async def test_a_scheduled_scan_cannot_take_an_upload_from_the_admins_report(
     )
     write = ingest._write_atomically
 
-    def write_then_scheduled_scan(target: Path, data: bytes) -> None:
+    def write_then_another_scan(target: Path, data: bytes) -> None:
         write(target, data)
-        # The scheduled scan runs whenever the scan lock is free; just after the write is the
-        # moment that once stole the new file, leaving the admin "0 new or updated".
-        if not services.scan_lock.locked():
-            ingest_directory(engine, tmp_path)
+        # The scheduled scan of this instance, or of another sharing ISSUES_DIR, takes the
+        # file before the upload's own scan: that scan finds it unchanged.
+        ingest_directory(engine, tmp_path)
 
-    monkeypatch.setattr(ingest, "_write_atomically", write_then_scheduled_scan)
+    monkeypatch.setattr(ingest, "_write_atomically", write_then_another_scan)
     report = await services.accept_upload("upload.md", seed_path("001").read_bytes())
-    assert [(f.file_name, f.status) for f in report.files] == [("20210305.md", FileStatus.NEW)]
+    assert [(f.file_name, f.status, f.items) for f in report.files] == [
+        ("20210305.md", FileStatus.NEW, 9)
+    ]
+    again = await services.accept_upload("again.md", seed_path("001").read_bytes())
+    assert [f.status for f in again.files] == [FileStatus.UNCHANGED]  # truly nothing new
