@@ -156,25 +156,14 @@ async def test_unsubscribing_stops_the_rest_of_an_issue_on_its_way(
 ) -> None:
     chat = await reader(fakegram, 1251)
     assert "every new issue" in await chat.answer("/subscribe")
-    since = await chat.last_seq()
-    text = (REPO / "issues" / "20210305.md").read_text(encoding="utf-8")
-    (Path(running_bot.issues_dir) / "20990601.md").write_text(
-        text.replace("20210305", "20990601"), encoding="utf-8"
-    )  # 11 messages: about 10 s at one a second
-    await fakegram.wait_for_messages(2, chat.chat_id, since, DELIVERY_TIMEOUT)
+    since = await _broadcast_under_way(running_bot, chat, "20990601")
     await fakegram.send_text(chat.user_id, "/unsubscribe")
 
     async def answered() -> bool:
         return any("Unsubscribed" in m["text"] for m in await fakegram.messages(chat.chat_id))
 
     await poll(answered, "/unsubscribe was not answered")
-
-    def settled() -> dict[storage.DeliveryStatus, int] | None:
-        with database(running_bot)() as session:
-            counts = storage.outbox_counts(session, "20990601")
-        return None if counts[storage.DeliveryStatus.PENDING] else counts
-
-    counts = await poll(settled, "deliveries still pending after /unsubscribe")
+    counts = await _settled(running_bot, "20990601")
     assert counts[storage.DeliveryStatus.DROPPED] > 0
     got = [
         m for m in await fakegram.messages(chat.chat_id, since) if "Unsubscribed" not in m["text"]
@@ -190,25 +179,37 @@ async def test_following_a_keyword_instead_narrows_an_issue_on_its_way(
 ) -> None:
     chat = await reader(fakegram, 1252)
     await chat.answer("/subscribe")
-    since = await chat.last_seq()
-    text = (REPO / "issues" / "20210305.md").read_text(encoding="utf-8")
-    (Path(running_bot.issues_dir) / "20990602.md").write_text(
-        text.replace("20210305", "20990602"), encoding="utf-8"
-    )  # 11 messages: about 10 s at one a second
-    await fakegram.wait_for_messages(2, chat.chat_id, since, DELIVERY_TIMEOUT)
+    since = await _broadcast_under_way(running_bot, chat, "20990602")
     await fakegram.send_text(chat.user_id, "/subscribe 哈佛")  # only item 9 mentions it
-
-    def settled() -> dict[storage.DeliveryStatus, int] | None:
-        with database(running_bot)() as session:
-            counts = storage.outbox_counts(session, "20990602")
-        return None if counts[storage.DeliveryStatus.PENDING] else counts
-
-    counts = await poll(settled, "deliveries still pending after the switch to a keyword")
+    counts = await _settled(running_bot, "20990602")
     got = [m["text"] for m in await fakegram.messages(chat.chat_id, since)]
     assert got[-1].startswith("9. ")  # the item it follows still came, last
     sent, dropped = counts[storage.DeliveryStatus.SENT], counts[storage.DeliveryStatus.DROPPED]
     assert sent + dropped == len(expected_messages("20210305"))
     assert dropped > 2  # the items it no longer follows stopped coming
+
+
+async def _broadcast_under_way(bot: BotProcess, chat: Chat, issue_id: str) -> int:
+    """Drop a copy of 20210305 as `issue_id` (11 messages: about 10 s at one a second) and
+    wait until `chat` has its first two; returns the sequence number before them."""
+    since = await chat.last_seq()
+    text = (REPO / "issues" / "20210305.md").read_text(encoding="utf-8")
+    (Path(bot.issues_dir) / f"{issue_id}.md").write_text(
+        text.replace("20210305", issue_id), encoding="utf-8"
+    )
+    await chat.fakegram.wait_for_messages(2, chat.chat_id, since, DELIVERY_TIMEOUT)
+    return since
+
+
+async def _settled(bot: BotProcess, issue_id: str) -> dict[storage.DeliveryStatus, int]:
+    """The issue's deliveries by status, once none is pending."""
+
+    def settled() -> dict[storage.DeliveryStatus, int] | None:
+        with database(bot)() as session:
+            counts = storage.outbox_counts(session, issue_id)
+        return None if counts[storage.DeliveryStatus.PENDING] else counts
+
+    return await poll(settled, f"deliveries of {issue_id} still pending")
 
 
 async def test_a_500_character_keyword_gets_a_short_helpful_reply(

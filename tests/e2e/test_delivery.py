@@ -64,6 +64,14 @@ def _shown(message: OutgoingMessage) -> str:
     return visible_text(message.text).strip()
 
 
+async def _subscribed_group(fakegram: Fakegram, group_id: int, *, admin: int) -> None:
+    """A group whose admin subscribed it to every issue, as a person would."""
+    await fakegram.create_user(admin, "admin", "en")
+    await fakegram.create_group(group_id, [admin], title="AI readers")
+    await fakegram.send_text(admin, "/subscribe@test_bot", chat_id=group_id)
+    await fakegram.wait_for_messages(1, chat_id=group_id)
+
+
 def _assert_received(received: list[SentMessage], expected: Iterable[OutgoingMessage]) -> None:
     expected = list(expected)
     assert [m["text"] for m in received] == [_shown(m) for m in expected]
@@ -156,10 +164,7 @@ async def test_blocked_reader_is_deactivated_and_the_others_get_everything(
 async def test_migrated_group_keeps_its_subscription(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
-    await fakegram.create_user(4001, "admin", "en")
-    await fakegram.create_group(-4000, [4001], title="AI readers")
-    await fakegram.send_text(4001, "/subscribe@test_bot", chat_id=-4000)
-    await fakegram.wait_for_messages(1, chat_id=-4000)
+    await _subscribed_group(fakegram, -4000, admin=4001)
     await fakegram.migrate(-4000, -1004000)
     _drop_issue(running_bot)
     received = await fakegram.wait_for_messages(len(EXPECTED), chat_id=-1004000, timeout=30)
@@ -175,10 +180,7 @@ async def test_migrated_group_keeps_its_subscription(
 async def test_a_group_telegram_holds_back_for_a_minute_holds_back_no_other_chat(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
-    await fakegram.create_user(4101, "admin", "en")
-    await fakegram.create_group(-4100, [4101], title="Busy readers")
-    await fakegram.send_text(4101, "/subscribe@test_bot", chat_id=-4100)
-    await fakegram.wait_for_messages(1, chat_id=-4100)
+    await _subscribed_group(fakegram, -4100, admin=4101)
     since = await _reader(fakegram, 4102)
     # Another client of the same bot fills the group's minute behind the bot's back.
     async with httpx.AsyncClient() as client:
