@@ -106,7 +106,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 lines.append(t.unsubscribed_keywords.format(keywords=quoted_list(dropped, t)))
             if missing:
                 lines.append(t.keywords_not_followed.format(keywords=quoted_list(missing, t)))
-                lines.append(subscriptions_text(t, storage.subscriptions_of(session, chat_id)))
+                lines.append(subscriptions_text(t, storage.subscription_labels(session, chat_id)))
             text = "\n".join(lines)
     await reply(update, text)
 
@@ -121,7 +121,7 @@ async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Show what this chat is subscribed to."""
     with services_of(context).session() as session:
         chat_id = register_chat(session, update)
-        current = storage.subscriptions_of(session, chat_id)
+        current = storage.subscription_labels(session, chat_id)
     await reply(update, subscriptions_text(texts_of(update), current))
 
 

@@ -71,6 +71,7 @@ from bot.storage.subscriptions import (
     subscribe,
     subscribed_chats,
     subscribers_for_item,
+    subscription_labels,
     subscriptions_of,
     unsubscribe,
 )
@@ -137,6 +138,7 @@ __all__ = [
     "subscribe",
     "subscribed_chats",
     "subscribers_for_item",
+    "subscription_labels",
     "subscriptions_of",
     "unpublished_issues",
     "unsubscribe",

@@ -131,6 +131,8 @@ class Subscription(SQLModel, table=True):
         sa_column_args=[sa.ForeignKey("chats.id", ondelete="CASCADE")],
     )
     keyword: str | None = Field(default=None, sa_type=sa.String(64))  # stored casefolded
+    # The keyword as the reader first wrote it ("GPT"), to show back; NULL: show `keyword`.
+    label: str | None = Field(default=None, sa_type=sa.String(64))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 

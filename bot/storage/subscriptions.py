@@ -36,14 +36,18 @@ def normalize_keyword(keyword: str) -> str:
 
 
 def subscribe(session: Session, chat_id: int, keywords: Iterable[str] = ()) -> list[str | None]:
-    """Subscribe the chat to everything (no keywords) or to `keywords`; returns what was added.
+    """Subscribe the chat to everything (no keywords) or to `keywords`; returns what was added,
+    as the reader wrote it (keywords match folded: `GPT` and `gpt` are one keyword).
 
     The two modes exclude each other, as a reader expects: following keywords replaces
     "everything", and subscribing to everything drops the keywords. None stands for everything.
     Raises ValueError for an empty or too long keyword, before changing anything.
     The chat must exist (upsert_chat first): subscriptions reference it.
     """
-    wanted = list(dict.fromkeys(normalize_keyword(k) for k in keywords))
+    labels: dict[str, str] = {}
+    for keyword in keywords:
+        labels.setdefault(normalize_keyword(keyword), keyword.strip()[:MAX_KEYWORD_LENGTH])
+    wanted = list(labels)
     current = set(subscriptions_of(session, chat_id))
     if not wanted:
         session.exec(
@@ -59,9 +63,11 @@ def subscribe(session: Session, chat_id: int, keywords: Iterable[str] = ()) -> l
             )
         )
         added = [k for k in wanted if k not in current]
-    session.add_all(Subscription(chat_id=chat_id, keyword=k) for k in added)
+    session.add_all(
+        Subscription(chat_id=chat_id, keyword=k, label=labels.get(k) if k else None) for k in added
+    )
     session.flush()
-    return added
+    return [labels[k] if k else None for k in added]
 
 
 def unsubscribe(session: Session, chat_id: int, keyword: str | None = None) -> int:
@@ -80,6 +86,15 @@ def subscriptions_of(session: Session, chat_id: int) -> list[str | None]:
         select(Subscription.keyword).where(col(Subscription.chat_id) == chat_id)
     ).all()
     return sorted(keywords, key=lambda k: (k is not None, k or ""))
+
+
+def subscription_labels(session: Session, chat_id: int) -> list[str | None]:
+    """`subscriptions_of` as the reader wrote the keywords, to show them."""
+    rows = session.exec(
+        select(Subscription.keyword, Subscription.label).where(col(Subscription.chat_id) == chat_id)
+    ).all()
+    ordered = sorted(rows, key=lambda row: (row[0] is not None, row[0] or ""))
+    return [label or keyword for keyword, label in ordered]
 
 
 def audience_for_issue(

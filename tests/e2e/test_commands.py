@@ -139,8 +139,9 @@ async def test_subscribe_keywords_subscriptions_and_unsubscribe(
     assert "already gets every new issue" in await chat.answer("/subscribe")
     assert "every new issue" in await chat.answer("/subscriptions")
     followed = await chat.answer("/subscribe GPT, 机器人")
-    assert "Now following: “gpt”, “机器人”" in followed
-    assert "“gpt”, “机器人”" in await chat.answer("/subscriptions")
+    assert "Now following: “GPT”, “机器人”" in followed  # as the reader wrote it
+    assert "“GPT”, “机器人”" in await chat.answer("/subscriptions")
+    assert "already follows “gpt”" in await chat.answer("/subscribe gpt")  # the same keyword
     assert "does not follow “芯片”" in await chat.answer("/unsubscribe 芯片")
     assert "No longer following: “GPT”" in await chat.answer("/unsubscribe GPT")
     with database(running_bot)() as session:

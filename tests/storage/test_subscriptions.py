@@ -8,6 +8,7 @@ from bot.storage import (
     Delivery,
     DeliveryStatus,
     Notice,
+    Subscription,
     audience_for_issue,
     deactivate_chat,
     drop_deliveries_not_followed,
@@ -17,6 +18,7 @@ from bot.storage import (
     requeue_deliveries,
     subscribe,
     subscribers_for_item,
+    subscription_labels,
     subscriptions_of,
     unsubscribe,
     upsert_chat,
@@ -43,10 +45,18 @@ def test_subscribe_to_everything_once(chats: Session) -> None:
     assert subscriptions_of(chats, 1) == [None]
 
 
-def test_keywords_are_folded_and_deduplicated(chats: Session) -> None:
-    assert subscribe(chats, 1, ["GPT", "gpt", " 检测 "]) == ["gpt", "检测"]
-    assert subscribe(chats, 1, ["Gpt", "NLP"]) == ["nlp"]
-    assert subscriptions_of(chats, 1) == ["gpt", "nlp", "检测"]
+def test_keywords_are_folded_and_deduplicated_and_shown_as_written(chats: Session) -> None:
+    assert subscribe(chats, 1, ["GPT", "gpt", " 检测 "]) == ["GPT", "检测"]
+    assert subscribe(chats, 1, ["Gpt", "ＮＬＰ"]) == ["ＮＬＰ"]
+    assert subscriptions_of(chats, 1) == ["gpt", "nlp", "检测"]  # what items are matched by
+    assert subscription_labels(chats, 1) == ["GPT", "ＮＬＰ", "检测"]  # what the reader sees
+    subscribe(chats, 2)
+    assert subscription_labels(chats, 2) == [None]
+
+
+def test_keywords_stored_before_labels_show_folded(chats: Session) -> None:
+    chats.add(Subscription(chat_id=1, keyword="gpt"))  # a row from before migration 0008
+    assert subscription_labels(chats, 1) == ["gpt"]
 
 
 def test_keywords_replace_everything_and_back(chats: Session) -> None:
