@@ -111,6 +111,9 @@ async def _start(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _stop(application: Application) -> None:  # type: ignore[type-arg]
+    limiter = application.bot.rate_limiter
+    if isinstance(limiter, PacerRateLimiter):
+        limiter.abandon_waiting()  # a pause after a 429 must not hold the shutdown up
     services: Services | None = application.bot_data.get(SERVICES)
     if services is not None:
         await services.sender.stop()

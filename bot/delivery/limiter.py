@@ -5,6 +5,7 @@ never push a broadcast over Telegram's limits (nor the other way round)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 import zlib
@@ -36,6 +37,13 @@ SEND_METHODS = frozenset(
 
 
 WINDOWS = (1.0, 0.1)  # seconds over which sends may not exceed the rate
+
+
+class SendAbandoned(Exception):
+    """A send still waiting for its slot when the bot began to stop: it never reached Telegram,
+    so the sender hands its delivery back, to be sent after the restart."""
+
+
 UNANSWERED_SECONDS, MIN_UNANSWERED = 0.05, 8
 
 
@@ -56,6 +64,12 @@ class PacerRateLimiter(BaseRateLimiter[None]):
         self._unanswered = asyncio.Semaphore(
             max(MIN_UNANSWERED, math.ceil(pacer.rate * UNANSWERED_SECONDS))
         )
+        self._stopping = asyncio.Event()
+
+    def abandon_waiting(self) -> None:
+        """The bot stops: sends waiting for a slot (after a 429, perhaps for a minute) raise
+        SendAbandoned now instead of holding the shutdown up; sends already out finish."""
+        self._stopping.set()
 
     async def initialize(self) -> None:
         pass
@@ -74,11 +88,20 @@ class PacerRateLimiter(BaseRateLimiter[None]):
     ) -> bool | JSONDict | list[JSONDict]:
         if endpoint in SEND_METHODS and "chat_id" in data:
             at = self.pacer.reserve(chat_key(data["chat_id"]), time.monotonic())
-            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            await self._wait_until(at)
             async with self._unanswered:
                 await self._within_window()
                 return await callback(*args, **kwargs)
         return await callback(*args, **kwargs)
+
+    async def _wait_until(self, at: float) -> None:
+        delay = at - time.monotonic()
+        if delay <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+        if self._stopping.is_set():
+            raise SendAbandoned(f"the bot is stopping; the send had {delay:.1f}s to wait")
 
     async def _within_window(self) -> None:
         while True:  # each window's oldest send must be older than its span (re-checked)

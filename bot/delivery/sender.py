@@ -39,6 +39,7 @@ from telegram.error import TelegramError
 from bot import storage
 from bot.content.types import OutgoingMessage
 from bot.delivery.broadcast import MessageBook
+from bot.delivery.limiter import SendAbandoned
 from bot.delivery.pacing import Pacer
 from bot.delivery.send import (
     ChatGone,
@@ -336,6 +337,8 @@ class Sender:
                     await send(self._bot, delivery.chat_id, message)
                 except TelegramError as error:
                     outcome = classify_error(error)
+                except SendAbandoned:  # never sent: the next sender sends it
+                    outcome = Release(None)
                 else:
                     outcome = None
         except Exception:  # one bad delivery must never stop the loop
