@@ -16,6 +16,8 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
@@ -87,14 +89,30 @@ class Settings:
             secret=self.webhook_secret,
         )
 
-    def publish_trigger(self) -> CronTrigger | None:
-        """APScheduler trigger for PUBLISH_CRON in TIMEZONE, or None to publish at once."""
+    def publish_trigger(self) -> BaseTrigger | None:
+        """APScheduler trigger for PUBLISH_CRON in TIMEZONE, or None to publish at once.
+
+        Read as crontab reads it: weekday numbers from 0 = Sunday, and with both a day of
+        the month and a day of the week given, either day fires (APScheduler alone wants both).
+        """
         if self.publish_cron is None:
             return None
         fields = self.publish_cron.split()
-        if len(fields) == 5:
-            fields[4] = crontab_weekdays(fields[4])
-        return CronTrigger.from_crontab(" ".join(fields), timezone=self.timezone)
+        if len(fields) != 5:  # APScheduler refuses it with its own words
+            return CronTrigger.from_crontab(self.publish_cron, timezone=self.timezone)
+        minute, hour, day, month, weekday = [*fields[:4], crontab_weekdays(fields[4])]
+        if day != "*" and weekday != "*":
+            return OrTrigger(
+                [
+                    self._cron(minute, hour, day, month, "*"),
+                    self._cron(minute, hour, "*", month, weekday),
+                ]
+            )
+        return self._cron(minute, hour, day, month, weekday)
+
+    def _cron(self, minute: str, hour: str, day: str, month: str, weekday: str) -> CronTrigger:
+        line = f"{minute} {hour} {day} {month} {weekday}"
+        return CronTrigger.from_crontab(line, timezone=self.timezone)
 
     def next_publish_time(self, now: datetime) -> datetime | None:
         """When PUBLISH_CRON next broadcasts the issues waiting, in TIMEZONE (None: at once)."""
@@ -134,7 +152,11 @@ def crontab_weekdays(field: str) -> str:
             parts.append(part)
             continue
         base, step = match.group(1), int(match.group(2) or 1)
-        first, _, last = ("0-6" if base == "*" else base).partition("-")
+        if base == "*":
+            base = "0-6"
+        elif match.group(2) and "-" not in base:
+            base = f"{base}-{max(6, int(base))}"  # `1/2` steps to the week's end: `1-6/2`
+        first, _, last = base.partition("-")
         days = range(int(first), int(last or first) + 1, max(step, 1))
         if step == 0 or not days or days[-1] > 7:
             parts.append(part)  # not a valid crontab field: APScheduler refuses it

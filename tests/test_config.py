@@ -72,6 +72,8 @@ def test_the_next_publishing_time_is_in_the_time_zone() -> None:
         ("1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
         ("6,0", {"Sat", "Sun"}),
         ("*/2", {"Sun", "Tue", "Thu", "Sat"}),
+        ("1/2", {"Mon", "Wed", "Fri"}),  # from Monday to the end of the week, every other day
+        ("7/3", {"Sun"}),
         ("mon-fri", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
         ("*", {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}),
     ],
@@ -85,6 +87,18 @@ def test_publish_cron_weekdays_count_as_in_crontab(weekdays: str, fires_on: set[
         when = trigger.get_next_fire_time(None, when + timedelta(minutes=1))
         days.add(when.strftime("%a"))
     assert days == fires_on
+
+
+def test_publish_cron_with_a_day_of_the_month_and_a_weekday_fires_on_either() -> None:
+    settings = load_settings({"PUBLISH_CRON": "0 9 1 * fri", "TIMEZONE": "UTC"})
+    when, fired = datetime(2027, 1, 20, tzinfo=UTC), []
+    for _ in range(4):
+        next_time = settings.next_publish_time(when)
+        assert next_time is not None
+        fired.append(next_time.strftime("%a %d %b"))
+        when = next_time + timedelta(minutes=1)
+    # As crontab reads it: every Friday, and the 1st of each month whatever its weekday.
+    assert fired == ["Fri 22 Jan", "Fri 29 Jan", "Mon 01 Feb", "Fri 05 Feb"]
 
 
 @pytest.mark.parametrize("weekdays", ["8", "5/0", "5-1", "someday"])
