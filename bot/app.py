@@ -47,6 +47,7 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         )
     builder = (
         Application.builder()
+        .application_class(_BotApplication)
         .token(settings.require_bot_token())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
@@ -110,10 +111,17 @@ async def _start(application: Application) -> None:  # type: ignore[type-arg]
     )
 
 
+class _BotApplication(Application):  # type: ignore[type-arg]
+    async def stop(self) -> None:
+        # First of all: PTB then waits for the handlers and jobs under way, and a reply or
+        # send waiting out a pause after a 429 (up to a minute) would hold the shutdown up.
+        limiter = self.bot.rate_limiter
+        if isinstance(limiter, PacerRateLimiter):
+            limiter.abandon_waiting()
+        await super().stop()
+
+
 async def _stop(application: Application) -> None:  # type: ignore[type-arg]
-    limiter = application.bot.rate_limiter
-    if isinstance(limiter, PacerRateLimiter):
-        limiter.abandon_waiting()  # a pause after a 429 must not hold the shutdown up
     services: Services | None = application.bot_data.get(SERVICES)
     if services is not None:
         await services.sender.stop()

@@ -92,16 +92,18 @@ class Settings:
     def publish_trigger(self) -> BaseTrigger | None:
         """APScheduler trigger for PUBLISH_CRON in TIMEZONE, or None to publish at once.
 
-        Read as crontab reads it: weekday numbers from 0 = Sunday, and with both a day of
-        the month and a day of the week given, either day fires (APScheduler alone wants both).
+        Read as crontab(5) documents it: weekday numbers from 0 = Sunday, and when neither the
+        day of the month nor the day of the week starts with `*`, either day fires (APScheduler
+        alone wants both).
         """
         if self.publish_cron is None:
             return None
         fields = self.publish_cron.split()
         if len(fields) != 5:  # APScheduler refuses it with its own words
             return CronTrigger.from_crontab(self.publish_cron, timezone=self.timezone)
+        either_day = not fields[2].startswith("*") and not fields[4].startswith("*")
         minute, hour, day, month, weekday = [*fields[:4], crontab_weekdays(fields[4])]
-        if day != "*" and weekday != "*":
+        if either_day:
             return OrTrigger(
                 [
                     self._cron(minute, hour, day, month, "*"),
@@ -155,7 +157,7 @@ def crontab_weekdays(field: str) -> str:
         if base == "*":
             base = "0-6"
         elif match.group(2) and "-" not in base:
-            base = f"{base}-{max(6, int(base))}"  # `1/2` steps to the week's end: `1-6/2`
+            base = f"{base}-7"  # `1/2` steps to the end of crontab's week, as `1-7/2`
         first, _, last = base.partition("-")
         days = range(int(first), int(last or first) + 1, max(step, 1))
         if step == 0 or not days or days[-1] > 7:

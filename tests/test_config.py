@@ -72,7 +72,8 @@ def test_the_next_publishing_time_is_in_the_time_zone() -> None:
         ("1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
         ("6,0", {"Sat", "Sun"}),
         ("*/2", {"Sun", "Tue", "Thu", "Sat"}),
-        ("1/2", {"Mon", "Wed", "Fri"}),  # from Monday to the end of the week, every other day
+        ("1/2", {"Mon", "Wed", "Fri", "Sun"}),  # every other day from Monday to 7 (Sunday)
+        ("1-7/2", {"Mon", "Wed", "Fri", "Sun"}),
         ("7/3", {"Sun"}),
         ("mon-fri", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
         ("*", {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}),
@@ -99,6 +100,25 @@ def test_publish_cron_with_a_day_of_the_month_and_a_weekday_fires_on_either() ->
         when = next_time + timedelta(minutes=1)
     # As crontab reads it: every Friday, and the 1st of each month whatever its weekday.
     assert fired == ["Fri 22 Jan", "Fri 29 Jan", "Mon 01 Feb", "Fri 05 Feb"]
+
+
+@pytest.mark.parametrize(
+    ("line", "fires_on"),
+    [
+        ("0 9 1 * */1", {"Fri 01"}),  # a weekday starting with `*`: both must match, as in cron
+        ("0 9 */2 * tue", {"Tue 05", "Tue 19"}),  # odd days that are Tuesdays
+    ],
+)
+def test_a_star_field_keeps_both_days_required(line: str, fires_on: set[str]) -> None:
+    settings = load_settings({"PUBLISH_CRON": line, "TIMEZONE": "UTC"})
+    when, fired = datetime(2027, 1, 1, tzinfo=UTC), set()
+    while when < datetime(2027, 1, 31, tzinfo=UTC):
+        next_time = settings.next_publish_time(when)
+        assert next_time is not None
+        if next_time.month == 1:
+            fired.add(next_time.strftime("%a %d"))
+        when = next_time + timedelta(minutes=1)
+    assert fired == fires_on
 
 
 @pytest.mark.parametrize("weekdays", ["8", "5/0", "5-1", "someday"])

@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram._utils.types import JSONDict
+from telegram.error import TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot.delivery.pacing import Pacer
@@ -39,9 +40,10 @@ SEND_METHODS = frozenset(
 WINDOWS = (1.0, 0.1)  # seconds over which sends may not exceed the rate
 
 
-class SendAbandoned(Exception):
+class SendAbandoned(TelegramError):
     """A send still waiting for its slot when the bot began to stop: it never reached Telegram,
-    so the sender hands its delivery back, to be sent after the restart."""
+    so the sender hands its delivery back, to be sent after the restart. A TelegramError, so
+    that a handler's send meets it where it meets Telegram's own refusals."""
 
 
 UNANSWERED_SECONDS, MIN_UNANSWERED = 0.05, 8
@@ -72,7 +74,7 @@ class PacerRateLimiter(BaseRateLimiter[None]):
         self._stopping.set()
 
     async def initialize(self) -> None:
-        pass
+        self._stopping.clear()  # the application may be started again
 
     async def shutdown(self) -> None:
         pass

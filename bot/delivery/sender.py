@@ -335,10 +335,10 @@ class Sender:
             else:
                 try:
                     await send(self._bot, delivery.chat_id, message)
-                except TelegramError as error:
-                    outcome = classify_error(error)
                 except SendAbandoned:  # never sent: the next sender sends it
                     outcome = Release(None)
+                except TelegramError as error:
+                    outcome = classify_error(error)
                 else:
                     outcome = None
         except Exception:  # one bad delivery must never stop the loop

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.delivery.limiter import SendAbandoned
 from bot.handlers.texts import texts_for
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def describe_update(update: object) -> dict[str, object]:
 def should_answer(error: BaseException | None) -> bool:
     """Whether telling the user can work: not when Telegram refuses to let us talk to them,
     asks us to wait, or cannot be reached (BadRequest is a NetworkError in PTB, but answerable)."""
-    if isinstance(error, Forbidden | RetryAfter):
+    if isinstance(error, Forbidden | RetryAfter | SendAbandoned):  # the bot is stopping
         return False
     return isinstance(error, BadRequest) or not isinstance(error, NetworkError)
 
@@ -39,6 +40,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error with its update, then tell the user briefly; never show a traceback."""
     error = context.error
     where = describe_update(update)
+    if isinstance(error, SendAbandoned):  # not an error: the bot is stopping
+        log.info("answer not sent, the bot is stopping %s", where)
+        return
     log.error(
         "handler error %s: %s %s",
         type(error).__name__,

@@ -103,6 +103,8 @@ class Texts:
     admin_only: str
     stats: str
     stats_reasons: str
+    stats_under_way: str
+    stats_issue_progress: str
     reload_done: str
     reload_failed: str
     # A scan report, line by line (plain text: the command line and the log print it too)
@@ -215,6 +217,8 @@ EN = Texts(
         "{uncertain} uncertain (timed out, probably delivered, not resent)"
     ),
     stats_reasons="<b>Why deliveries failed</b>",
+    stats_under_way="<b>On their way</b>",
+    stats_issue_progress="• Issue {issue_id}: {sent} sent, {pending} to go",
     reload_done="<b>Scan finished</b>\n{summary}",
     reload_failed="❌ Scan failed: {reason}",
     scan_counts="{files:file|files}: {changed} new or updated, {unchanged} unchanged, {bad} bad",
@@ -328,6 +332,8 @@ ZH = Texts(
         "不确定 {uncertain}（超时，多半已送达，不重发）"
     ),
     stats_reasons="<b>失败原因</b>",
+    stats_under_way="<b>正在发送</b>",
+    stats_issue_progress="• {issue_id} 期：已发送 {sent}，待发送 {pending}",
     reload_done="<b>扫描完成</b>\n{summary}",
     reload_failed="❌ 扫描失败：{reason}",
     scan_counts="文件 {files} 个：新增或更新 {changed} 个，未变 {unchanged} 个，有问题 {bad} 个",

@@ -177,10 +177,16 @@ def stats_text(t: Texts, s: Stats) -> str:
         dropped=s.deliveries_dropped,
         uncertain=s.deliveries_uncertain,
     )
-    if not s.failure_reasons:
-        return text
-    reasons = "\n".join(f"• {html.escape(reason)}: {n}" for reason, n in s.failure_reasons)
-    return f"{text}\n\n{t.stats_reasons}\n{reasons}"
+    if s.under_way:
+        progress = (
+            t.stats_issue_progress.format(issue_id=html.escape(issue), sent=sent, pending=pending)
+            for issue, sent, pending in s.under_way
+        )
+        text += f"\n\n{t.stats_under_way}\n" + "\n".join(progress)
+    if s.failure_reasons:
+        reasons = "\n".join(f"• {html.escape(reason)}: {n}" for reason, n in s.failure_reasons)
+        text += f"\n\n{t.stats_reasons}\n{reasons}"
+    return text
 
 
 def scan_text(t: Texts, report: ScanReport, *, escape: Callable[[str], str] = html.escape) -> str:

@@ -8,7 +8,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.storage.models import Chat, Delivery, DeliveryStatus, IssueRecord, Subscription
-from bot.storage.outbox import outbox_counts
 
 
 @dataclass(frozen=True)
@@ -24,6 +23,8 @@ class Stats:
     deliveries_uncertain: int = 0  # timed out once sent: probably delivered, not resent
     # (reason, count) of failed and uncertain deliveries, commonest first
     failure_reasons: tuple[tuple[str, int], ...] = ()
+    # Issues still on their way: (issue id, messages sent, messages pending), oldest first
+    under_way: tuple[tuple[str, int, int], ...] = ()
 
 
 TOP_REASONS = 5
@@ -38,7 +39,23 @@ def stats(session: Session) -> Stats:
         .where(col(Chat.active))
     ).one()
     issues = session.exec(select(func.count()).select_from(IssueRecord)).one()
-    outbox = outbox_counts(session)
+    by_issue = session.exec(
+        select(Delivery.issue_id, Delivery.status, func.count()).group_by(
+            col(Delivery.issue_id), col(Delivery.status)
+        )
+    ).all()
+    outbox = dict.fromkeys(DeliveryStatus, 0)
+    per_issue: dict[str, dict[DeliveryStatus, int]] = {}
+    for issue_id, status, count in by_issue:
+        outbox[DeliveryStatus(status)] += count
+        if issue_id is not None:
+            counts = per_issue.setdefault(issue_id, dict.fromkeys(DeliveryStatus, 0))
+            counts[DeliveryStatus(status)] = count
+    under_way = tuple(
+        (issue_id, counts[DeliveryStatus.SENT], counts[DeliveryStatus.PENDING])
+        for issue_id, counts in sorted(per_issue.items())
+        if counts[DeliveryStatus.PENDING]
+    )
     return Stats(
         chats=chats,
         active_chats=active,
@@ -50,6 +67,7 @@ def stats(session: Session) -> Stats:
         deliveries_dropped=outbox[DeliveryStatus.DROPPED],
         deliveries_uncertain=outbox[DeliveryStatus.UNCERTAIN],
         failure_reasons=failure_reasons(session),
+        under_way=under_way,
     )
 
 

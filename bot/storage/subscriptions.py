@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -9,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
 from bot.storage.models import Chat, Delivery, DeliveryStatus, ItemRecord, Subscription
-from bot.storage.text import fold
+from bot.storage.text import fold, without_invisible
 
 MAX_KEYWORD_LENGTH = 64  # also the column width
 
@@ -46,7 +47,7 @@ def subscribe(session: Session, chat_id: int, keywords: Iterable[str] = ()) -> l
     """
     labels: dict[str, str] = {}
     for keyword in keywords:
-        labels.setdefault(normalize_keyword(keyword), keyword.strip()[:MAX_KEYWORD_LENGTH])
+        labels.setdefault(normalize_keyword(keyword), _label(keyword))
     wanted = list(labels)
     current = set(subscriptions_of(session, chat_id))
     if not wanted:
@@ -63,11 +64,33 @@ def subscribe(session: Session, chat_id: int, keywords: Iterable[str] = ()) -> l
             )
         )
         added = [k for k in wanted if k not in current]
+        for keyword in current.intersection(wanted):  # followed since before labels existed
+            session.exec(
+                update(Subscription)
+                .where(
+                    col(Subscription.chat_id) == chat_id,
+                    col(Subscription.keyword) == keyword,
+                    col(Subscription.label).is_(None),
+                )
+                .values(label=_stored_label(labels[keyword]))
+            )
     session.add_all(
-        Subscription(chat_id=chat_id, keyword=k, label=labels.get(k) if k else None) for k in added
+        Subscription(chat_id=chat_id, keyword=k, label=_stored_label(labels[k]) if k else None)
+        for k in added
     )
     session.flush()
     return [labels[k] if k else None for k in added]
+
+
+def _label(keyword: str) -> str:
+    """The keyword as the reader wrote it, composed (NFC) and without invisible characters."""
+    return unicodedata.normalize("NFC", without_invisible(keyword)).strip()
+
+
+def _stored_label(label: str) -> str | None:
+    # Never cut: a shortened label would show another keyword than the one matched. Too long
+    # for its column (decomposed accents fold shorter), it is shown folded instead.
+    return label if len(label) <= MAX_KEYWORD_LENGTH else None
 
 
 def unsubscribe(session: Session, chat_id: int, keyword: str | None = None) -> int:

@@ -46,3 +46,13 @@ async def test_a_send_with_nothing_to_wait_for_still_goes_out_while_stopping() -
     limiter.abandon_waiting()
     assert await _send(limiter, telegram) is True
     assert telegram.sent == 1
+
+
+async def test_a_restarted_application_waits_for_slots_again() -> None:
+    pacer = Pacer(rate=10)
+    limiter, telegram = PacerRateLimiter(pacer), _Telegram()
+    limiter.abandon_waiting()
+    await limiter.initialize()  # PTB initialises it when the application starts again
+    pacer.pause(time.monotonic() + 0.2)
+    assert await _send(limiter, telegram) is True
+    assert telegram.sent == 1

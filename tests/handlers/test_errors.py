@@ -8,6 +8,7 @@ import pytest
 from telegram import Chat, Message, Update, User
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.delivery.limiter import SendAbandoned
 from bot.handlers.errors import describe_update, should_answer
 
 
@@ -20,6 +21,7 @@ from bot.handlers.errors import describe_update, should_answer
         (RetryAfter(timedelta(seconds=5)), False),
         (TimedOut(), False),
         (NetworkError("connection reset"), False),
+        (SendAbandoned("the bot is stopping"), False),
         (None, True),
     ],
 )

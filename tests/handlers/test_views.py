@@ -168,8 +168,12 @@ def test_stats_text(t: Texts) -> None:
         deliveries_dropped=5,
         deliveries_uncertain=7,
         failure_reasons=(("Bad Request: <odd> & reason", 1),),
+        under_way=(("20210305", 1200, 3800),),
     )
     text = views.stats_text(t, counts)
+    assert "20210305" in text
+    assert "1200" in text
+    assert "3800" in text
     assert_telegram_html(text)
     for number in ("10", "9", "8", "4", "300", "2", "1", "5", "7"):
         assert number in text

@@ -181,6 +181,7 @@ def test_stats(outbox: Session) -> None:
         result.deliveries_failed,
         result.deliveries_dropped,
     ) == (1, 2, 0, 0)
+    assert result.under_way == (("20210305", 1, 2),)  # 20210219 has nothing on its way
 
 
 def test_concurrent_claimers_never_share_a_row(outbox: Session, engine: Engine) -> None:

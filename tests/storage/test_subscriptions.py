@@ -54,9 +54,19 @@ def test_keywords_are_folded_and_deduplicated_and_shown_as_written(chats: Sessio
     assert subscription_labels(chats, 2) == [None]
 
 
-def test_keywords_stored_before_labels_show_folded(chats: Session) -> None:
+def test_keywords_stored_before_labels_show_folded_until_written_again(chats: Session) -> None:
     chats.add(Subscription(chat_id=1, keyword="gpt"))  # a row from before migration 0008
     assert subscription_labels(chats, 1) == ["gpt"]
+    assert subscribe(chats, 1, ["GPT"]) == []  # already followed...
+    assert subscription_labels(chats, 1) == ["GPT"]  # ...and now shown as written
+
+
+def test_a_label_is_never_cut_into_another_keyword(chats: Session) -> None:
+    decomposed = "e\u0301" * 40  # 80 code points that fold (composed) to 40
+    subscribe(chats, 1, [decomposed])
+    assert subscription_labels(chats, 1) == ["é" * 40]  # composed, whole
+    subscribe(chats, 2, ["\u200bGPT\u200d"])  # invisible characters pasted along
+    assert subscription_labels(chats, 2) == ["GPT"]
 
 
 def test_keywords_replace_everything_and_back(chats: Session) -> None:
