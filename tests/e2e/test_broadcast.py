@@ -168,4 +168,10 @@ async def test_a_reader_asking_during_a_broadcast_does_not_wait_for_it(
     with Session(storage.make_engine(bot.database_url)) as session:
         # the broadcast is still going: the answer did not simply come after it
         assert storage.outbox_counts(session, ISSUE_ID)[storage.DeliveryStatus.PENDING] > 100
+    # Meanwhile the editor sees how far the broadcast has come.
+    await fakegram.create_user(bot.admin_id, "editor", "en")
+    await fakegram.send_text(bot.admin_id, "/stats")
+    (stats,) = await fakegram.wait_for_messages(1, bot.admin_id, timeout=30)
+    assert f"On their way\n• Issue {ISSUE_ID}: " in stats["text"]
+    assert " to go" in stats["text"]
     bot.stop()
