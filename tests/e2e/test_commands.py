@@ -451,7 +451,7 @@ async def test_commands_work_in_groups_with_the_bot_name(
 
     await fakegram.create_group(-1002100, [2001], title="Big", chat_type="supergroup")
     supergroup = Chat(fakegram, 2001, chat_id=-1002100)
-    assert "“gpt”" in await supergroup.answer("/subscribe@test_bot GPT")
+    assert "“GPT”" in await supergroup.answer("/subscribe@test_bot GPT")
     (listing,) = await supergroup.say("/issues@test_bot")
     assert len(buttons(listing)) == 4
 
