@@ -38,15 +38,13 @@ SEND_METHODS = frozenset(
 
 
 WINDOWS = (1.0, 0.1)  # seconds over which sends may not exceed the rate
+UNANSWERED_SECONDS, MIN_UNANSWERED = 0.05, 8
 
 
 class SendAbandoned(TelegramError):
     """A send still waiting for its slot when the bot began to stop: it never reached Telegram,
     so the sender hands its delivery back, to be sent after the restart. A TelegramError, so
     that a handler's send meets it where it meets Telegram's own refusals."""
-
-
-UNANSWERED_SECONDS, MIN_UNANSWERED = 0.05, 8
 
 
 class PacerRateLimiter(BaseRateLimiter[None]):
