@@ -23,11 +23,11 @@ from bot import storage
 from bot.content import (
     IssueFile,
     IssueFormatError,
-    UndecodableError,
     file_hash,
     read_issue_file,
 )
 from bot.content.messages import issue_messages, message_moves, new_parts
+from bot.content.problems import FileProblem, Problem
 from bot.content.types import Issue, OutgoingMessage
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ class FileResult:
     file_name: str
     status: FileStatus
     issue_id: str | None = None
-    reason: str = ""  # why a bad file is bad
+    reason: str = ""  # why a bad file is bad, in English
+    problem: Problem | None = None  # ...and for the editor's language (not for STILL_BAD)
     # A stored file: its news items, and the characters its mojibake repair restored and,
     # of those, guessed (the editor should check the wording).
     items: int = 0
@@ -156,20 +157,20 @@ def _ingest_file(
     if storage.is_known_bad(session, name, digest):
         return FileResult(name, FileStatus.STILL_BAD, reason=_bad_reason(session, name))
     try:
-        reason = _too_large(data)
-        if reason:
-            raise IssueFormatError(reason)
+        _check_size(data)
         read = read_issue_file(data, file_name=name)
-    except (UndecodableError, IssueFormatError) as error:
+    except FileProblem as error:
         storage.record_bad_file(session, name, digest, str(error))
-        return FileResult(name, FileStatus.BAD, reason=str(error))
+        return FileResult(name, FileStatus.BAD, reason=str(error), problem=error.problem)
     issue = read.issue
 
     other = claimed.get(issue.id) or owners.get(issue.id)
     if other and other != name and other in present:
-        reason = f"issue {issue.id} is already in {other}"
-        storage.record_bad_file(session, name, digest, reason)
-        return FileResult(name, FileStatus.BAD, issue.id, reason)
+        duplicate = FileProblem(
+            f"issue {issue.id} is already in {other}", "duplicate", issue_id=issue.id, other=other
+        )
+        storage.record_bad_file(session, name, digest, str(duplicate))
+        return FileResult(name, FileStatus.BAD, issue.id, str(duplicate), problem=duplicate.problem)
     claimed[issue.id] = name
     before = storage.issue_for_update(session, issue.id)
     old_messages = _messages_of(before) if before else None
@@ -237,10 +238,14 @@ def _record_failure(engine: Engine, name: str, data: bytes, error: Exception) ->
     return FileResult(name, FileStatus.BAD, reason=reason)
 
 
-def _too_large(data: bytes) -> str:
+def _check_size(data: bytes) -> None:
     if len(data) > MAX_ISSUE_BYTES:
-        return f"{len(data)} bytes is too large for an issue (at most {MAX_ISSUE_BYTES})"
-    return ""
+        raise FileProblem(
+            f"{len(data)} bytes is too large for an issue (at most {MAX_ISSUE_BYTES})",
+            "too_large",
+            size=len(data),
+            limit=MAX_ISSUE_BYTES,
+        )
 
 
 def _issue_id_of(owners: dict[str, str], file_name: str) -> str | None:
@@ -322,25 +327,23 @@ _SAFE_NAME = re.compile(r"[^\w.-]+")
 
 async def accept_upload(services: Services, file_name: str, data: bytes) -> ScanReport:
     """Validate an uploaded issue file, save it (over the file the issue came from, else as
-    `<issue id>.md`), then scan as usual. A damaged copy never replaces a stored issue."""
+    `<issue id>.md`), then scan as usual. A damaged copy never replaces a stored issue.
+    FileProblem (a ValueError) says why a file is refused."""
     if not file_name.lower().endswith(".md"):
-        raise ValueError("only .md issue files are accepted")
-    if reason := _too_large(data):
-        raise ValueError(reason)
-    try:
-        read = await asyncio.to_thread(
-            read_issue_file, data, file_name=_SAFE_NAME.sub("_", file_name)
-        )
-    except (UndecodableError, IssueFormatError) as error:
-        raise ValueError(str(error)) from None
+        raise FileProblem("only .md issue files are accepted", "not_md")
+    _check_size(data)
+    read = await asyncio.to_thread(read_issue_file, data, file_name=_SAFE_NAME.sub("_", file_name))
     issue = read.issue
     with services.session() as session:
         stored = storage.get_issue(session, issue.id)
     if stored is not None and read.repair.guessed:
-        raise ValueError(
+        raise FileProblem(
             f"issue {issue.id} is already in the archive, and this copy of it is damaged "
             f"(mojibake: {read.repair.guessed} characters would be guessed); please send the "
-            "original file"
+            "original file",
+            "damaged_copy",
+            issue_id=issue.id,
+            guessed=read.repair.guessed,
         )
     # A new version replaces the file the issue came from, so no second copy is refused later.
     owner = services.settings.issues_dir / stored.file_name if stored else None

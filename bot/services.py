@@ -77,7 +77,7 @@ class Services:
         return queued
 
     async def accept_upload(self, file_name: str, data: bytes) -> ScanReport:
-        """An admin sent an issue file: validate it (ValueError with a one-line reason when it
+        """An admin sent an issue file: validate it (FileProblem with a one-line reason when it
         is not an issue), save it into ISSUES_DIR, and treat it like a dropped file."""
         from bot.ingest import accept_upload
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import codecs
 
+from bot.content.problems import FileProblem
 from bot.content.repair import Repair, repair_logged
 
 
-class UndecodableError(ValueError):
+class UndecodableError(FileProblem):
     """The bytes are not a text file in any encoding we accept."""
 
 
@@ -27,11 +28,13 @@ def decode_issue(data: bytes) -> Repair:
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     if b"\x00" in data:
-        raise UndecodableError("binary data (NUL bytes), not a text file")
+        raise UndecodableError("binary data (NUL bytes), not a text file", "nul_bytes")
     text = _decode(data)
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
     if text and controls / len(text) > _MAX_CONTROL_SHARE:
-        raise UndecodableError("binary data (control characters), not a text file")
+        raise UndecodableError(
+            "binary data (control characters), not a text file", "control_characters"
+        )
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return repair_logged(text)
 
@@ -42,4 +45,4 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise UndecodableError("not UTF-8 or GB18030 text")
+    raise UndecodableError("not UTF-8 or GB18030 text", "encoding")

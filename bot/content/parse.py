@@ -13,10 +13,11 @@ from markdown_it.token import Token
 
 from bot.content.links import clean_url, find_bare_urls
 from bot.content.markdown import images_in, inline_text, markdown, plain_text, walk
+from bot.content.problems import FileProblem
 from bot.content.types import Issue, Item, Link, Note
 
 
-class IssueFormatError(ValueError):
+class IssueFormatError(FileProblem):
     """The text is not an issue: no date to name it by, or no numbered items."""
 
 
@@ -62,7 +63,7 @@ def parse_issue(text: str, *, file_name: str = "") -> Issue:
             after = items[-1].number if items else None
             notes.append(_note(section, title, after, lines, next_start))
     if not items:
-        raise IssueFormatError("no numbered items (# 1. …) found")
+        raise IssueFormatError("no numbered items (# 1. …) found", "no_items")
 
     return Issue(
         id=issue_id,
@@ -119,8 +120,12 @@ def _issue_id(intro: str, file_name: str) -> str:
                 return match.group(1)
             impossible = impossible or match.group(1)
     if impossible:
-        raise IssueFormatError(f"the issue date {impossible} is not a real date (YYYYMMDD)")
-    raise IssueFormatError("no issue date (YYYYMMDD) in the intro or the file name")
+        raise IssueFormatError(
+            f"the issue date {impossible} is not a real date (YYYYMMDD)",
+            "bad_date",
+            date=impossible,
+        )
+    raise IssueFormatError("no issue date (YYYYMMDD) in the intro or the file name", "no_date")
 
 
 def _is_date(digits: str) -> bool:
@@ -231,7 +236,12 @@ def _number_and_rest(text: str) -> tuple[int, str]:
         return 0, text
     number = int(match.group(1))
     if number > MAX_ITEM_NUMBER:
-        raise IssueFormatError(f"item number {number} is too large (at most {MAX_ITEM_NUMBER})")
+        raise IssueFormatError(
+            f"item number {number} is too large (at most {MAX_ITEM_NUMBER})",
+            "item_number",
+            number=number,
+            limit=MAX_ITEM_NUMBER,
+        )
     return number, text[match.end() :]
 
 

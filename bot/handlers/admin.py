@@ -17,10 +17,12 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import storage
+from bot.content.problems import FileProblem
 from bot.handlers.common import recent_ids, reply, services_of, texts_of
 from bot.handlers.views import (
     command_argument,
     normalize_issue_id,
+    problem_text,
     scan_text,
     stats_text,
     unknown_issue_text,
@@ -135,8 +137,9 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         report = await services_of(context).accept_upload(name, data)
-    except ValueError as error:
-        await reply(update, t.upload_rejected.format(reason=html.escape(str(error))))
+    except FileProblem as error:
+        reason = problem_text(t, error.problem, str(error))
+        await reply(update, t.upload_rejected.format(reason=reason))
         return
     log.info("issue uploaded file=%s bytes=%d", name, len(data))
     summary = scan_text(t, report)

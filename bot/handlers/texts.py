@@ -119,6 +119,7 @@ class Texts:
     scan_queued: str
     scan_waiting: str
     scan_never: str
+    file_problems: dict[str, str]  # bot.content.problems codes → why a file was refused
     push_usage: str
     push_done: str
     push_nothing: str
@@ -242,6 +243,22 @@ EN = Texts(
     scan_queued="issue {issue_id}: {count:delivery|deliveries} queued",
     scan_waiting="waiting for the publishing time ({when}): {issue_ids}; /push ID sends now",
     scan_never="none to come",
+    file_problems={
+        "nul_bytes": "binary data (NUL bytes), not a text file",
+        "control_characters": "binary data (control characters), not a text file",
+        "encoding": "not UTF-8 or GB18030 text",
+        "no_items": "no numbered items (# 1. …) found",
+        "bad_date": "the issue date {date} is not a real date (YYYYMMDD)",
+        "no_date": "no issue date (YYYYMMDD) in the intro or the file name",
+        "item_number": "item number {number} is too large (at most {limit})",
+        "too_large": "{size} bytes is too large for an issue (at most {limit})",
+        "duplicate": "issue {issue_id} is already in {other}",
+        "not_md": "only .md issue files are accepted",
+        "damaged_copy": (
+            "issue {issue_id} is already in the archive, and this copy of it is damaged "
+            "(mojibake: {guessed} characters would be guessed); please send the original file"
+        ),
+    },
     push_usage="Which issue? For example <code>/push {example}</code>.",
     push_done="📤 Issue {issue_id}: {count:message|messages} queued for subscribers.",
     push_nothing="📤 Nothing to send: every subscriber already has issue {issue_id}.",
@@ -356,6 +373,22 @@ ZH = Texts(
     scan_queued="{issue_id} 期：已排队 {count} 条投递",
     scan_waiting="等待发布时间（{when}）：{issue_ids}；/push 期号 可立即发送",
     scan_never="不会再有",
+    file_problems={
+        "nul_bytes": "二进制数据（含 NUL 字节），不是文本文件",
+        "control_characters": "二进制数据（含控制字符），不是文本文件",
+        "encoding": "不是 UTF-8 或 GB18030 编码的文本",
+        "no_items": "没有找到编号的新闻（# 1. …）",
+        "bad_date": "期号日期 {date} 不是真实的日期（YYYYMMDD）",
+        "no_date": "导读和文件名里都没有期号日期（YYYYMMDD）",
+        "item_number": "新闻编号 {number} 太大（最多 {limit}）",
+        "too_large": "{size} 字节，太大，不像是一期简报（最多 {limit}）",
+        "duplicate": "{issue_id} 期已在 {other} 中",
+        "not_md": "只接受 .md 格式的简报文件",
+        "damaged_copy": (
+            "{issue_id} 期已在往期中，而这份副本已损坏（乱码：有 {guessed} 个字符需要推测）；"
+            "请发送原文件"
+        ),
+    },
     push_usage="要推送哪一期？例如 <code>/push {example}</code>。",
     push_done="📤 {issue_id} 期：已为订阅者排队 {count} 条消息。",
     push_nothing="📤 无需发送：订阅者都已收到 {issue_id} 期。",

@@ -11,8 +11,9 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from bot.content.problems import Problem
 from bot.handlers.keyboards import IssueEntry, ResultEntry
-from bot.handlers.texts import EN, USER_COMMANDS, Count, Texts
+from bot.handlers.texts import EN, USER_COMMANDS, Count, Text, Texts
 from bot.ingest import FileResult, FileStatus, ScanReport
 from bot.storage import Stats
 from bot.storage.text import without_invisible
@@ -232,8 +233,23 @@ def _file_line(t: Texts, result: FileResult, escape: Callable[[str], str]) -> st
         elif result.restored:
             detail += t.scan_repaired.format(restored=result.restored)
     else:
-        detail = escape(result.reason)  # the parser's own words, in English
+        detail = problem_text(t, result.problem, result.reason, escape)
     return line + t.scan_detail.format(detail=detail) if detail else line
+
+
+def problem_text(
+    t: Texts,
+    problem: Problem | None,
+    english: str,
+    escape: Callable[[str], str] = html.escape,
+) -> str:
+    """Why a file was refused, in the editor's language; the English sentence where there is
+    no problem code (a file still bad since an earlier scan: only its sentence was kept)."""
+    template = t.file_problems.get(problem.code) if problem else None
+    if problem is None or template is None:
+        return escape(english)
+    details = {k: escape(v) if isinstance(v, str) else v for k, v in problem.details}
+    return Text(template).format(**details)
 
 
 def command_argument(text: str) -> str:

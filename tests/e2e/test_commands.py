@@ -613,7 +613,7 @@ async def test_admin_uploads_an_issue_file(fakegram: Fakegram, running_bot: BotP
 
     assert ".md" in await upload(admin, "notes.pdf", b"%PDF-1.4")
     rejected = await upload(admin, "broken.md", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
-    assert rejected.startswith("❌ 未接受：")
+    assert rejected.startswith("❌ 未接受：二进制数据")  # why, in the editor's language
     assert "\n" not in rejected
 
     since = await subscriber.last_seq()

@@ -71,3 +71,9 @@ def test_a_count_that_stopped_early_is_plural_with_a_plus() -> None:
     assert f"{Count(7)}" == "7"
     assert f"{Count(7):03d}" == "007"
     assert f"{Count(100, at_least=True):,}" == "100+"
+
+
+def test_both_languages_word_every_file_problem_with_the_same_fields() -> None:
+    assert set(EN.file_problems) == set(ZH.file_problems)
+    for code, template in EN.file_problems.items():
+        assert placeholders(template) == placeholders(ZH.file_problems[code]), code

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import ingest
+from bot.content.decode import decode_issue
+from bot.content.parse import parse_issue
+from bot.content.problems import FileProblem, Problem
 from bot.handlers import views
 from bot.handlers.keyboards import IssueEntry, ResultEntry
 from bot.handlers.texts import EN, ZH, Texts
@@ -228,3 +235,49 @@ def test_scan_text_in_chinese_for_a_chinese_editor() -> None:
 @LANGUAGES
 def test_every_file_status_has_a_word(t: Texts) -> None:
     assert set(t.scan_statuses) == {status.value for status in FileStatus}
+
+
+def _refusal(make: Callable[[], object]) -> FileProblem:
+    with pytest.raises(FileProblem) as caught:
+        make()
+    return caught.value
+
+
+REFUSALS = {
+    "no_items": lambda: parse_issue("> 导读：本期为 AI 简报 20210305 期\n\n正文\n"),
+    "no_date": lambda: parse_issue("# 1. 标题\n"),
+    "bad_date": lambda: parse_issue("> 导读：本期为 AI 简报 20219999 期\n\n# 1. 标题\n"),
+    "item_number": lambda: parse_issue("> AI 简报 20210305 期\n\n# 123456. 标题\n"),
+    "nul_bytes": lambda: decode_issue(b"abc\x00def"),
+    "control_characters": lambda: decode_issue(b"\x01\x02\x03\x04" * 10),
+    "encoding": lambda: decode_issue(b"\xff\xfe\xfa" * 10),
+    "too_large": lambda: ingest._check_size(b"x" * (ingest.MAX_ISSUE_BYTES + 1)),
+}
+
+
+@pytest.mark.parametrize("code", sorted(REFUSALS))
+def test_a_refusal_reads_in_english_as_its_sentence_and_in_chinese(code: str) -> None:
+    refusal = _refusal(REFUSALS[code])
+    assert refusal.problem.code == code
+    assert views.problem_text(EN, refusal.problem, str(refusal)) == html.escape(str(refusal))
+    chinese = views.problem_text(ZH, refusal.problem, str(refusal))
+    assert chinese != html.escape(str(refusal))
+    assert re.search("[\u4e00-\u9fff]", chinese)
+
+
+def test_a_bad_file_in_a_chinese_scan_report() -> None:
+    report = ScanReport(
+        files=[
+            FileResult(
+                "a.md",
+                FileStatus.BAD,
+                "20210305",
+                "issue 20210305 is already in <b>.md",
+                problem=Problem("duplicate", (("issue_id", "20210305"), ("other", "<b>.md"))),
+            ),
+            FileResult("b.md", FileStatus.STILL_BAD, reason="not UTF-8 or GB18030 text"),
+        ]
+    )
+    lines = views.scan_text(ZH, report).splitlines()
+    assert lines[1] == "a.md：有问题（20210305 期）：20210305 期已在 &lt;b&gt;.md 中"
+    assert lines[2] == "b.md：仍有问题：not UTF-8 or GB18030 text"  # only its sentence was kept
