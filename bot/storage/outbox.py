@@ -255,12 +255,14 @@ def mark_uncertain(session: Session, delivery_id: int, error: str) -> None:
 
 def drop_pending_for_chat(session: Session, chat_id: int, reason: str) -> int:
     """Give up every pending delivery of the chat with `reason`; returns how many."""
+    return drop_pending(session, reason, col(Delivery.chat_id) == chat_id)
+
+
+def drop_pending(session: Session, reason: str, *where: Any) -> int:
+    """Give up the pending deliveries that meet `where` with `reason`; returns how many."""
     result = session.exec(
         update(Delivery)
-        .where(
-            col(Delivery.chat_id) == chat_id,
-            col(Delivery.status) == DeliveryStatus.PENDING.value,
-        )
+        .where(col(Delivery.status) == DeliveryStatus.PENDING.value, *where)
         .values(status=DeliveryStatus.DROPPED.value, last_error=reason, not_before=None)
     )
     session.flush()

@@ -9,7 +9,9 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
-from bot.storage.models import Chat, Delivery, DeliveryStatus, ItemRecord, Subscription
+from bot.storage.issues import items_of
+from bot.storage.models import Chat, Delivery, DeliveryStatus, Subscription
+from bot.storage.outbox import drop_pending
 from bot.storage.text import fold, without_invisible
 
 MAX_KEYWORD_LENGTH = 64  # also the column width
@@ -108,7 +110,11 @@ def subscriptions_of(session: Session, chat_id: int) -> list[str | None]:
     keywords = session.exec(
         select(Subscription.keyword).where(col(Subscription.chat_id) == chat_id)
     ).all()
-    return sorted(keywords, key=lambda k: (k is not None, k or ""))
+    return sorted(keywords, key=_listed_order)
+
+
+def _listed_order(keyword: str | None) -> tuple[bool, str]:
+    return keyword is not None, keyword or ""
 
 
 def subscription_labels(session: Session, chat_id: int) -> list[str | None]:
@@ -116,7 +122,7 @@ def subscription_labels(session: Session, chat_id: int) -> list[str | None]:
     rows = session.exec(
         select(Subscription.keyword, Subscription.label).where(col(Subscription.chat_id) == chat_id)
     ).all()
-    ordered = sorted(rows, key=lambda row: (row[0] is not None, row[0] or ""))
+    ordered = sorted(rows, key=lambda row: _listed_order(row[0]))
     return [label or keyword for keyword, label in ordered]
 
 
@@ -171,8 +177,7 @@ def drop_deliveries_not_followed(session: Session, chat_id: int, reason: str) ->
     ).all()
     followed: dict[str, set[int]] = {}
     for issue_id in {issue_id for _, issue_id, _ in queued if issue_id is not None}:
-        items = session.exec(select(ItemRecord).where(col(ItemRecord.issue_id) == issue_id))
-        texts = _folded(list(items))
+        texts = _folded(items_of(session, issue_id))
         followed[issue_id] = {
             n for keyword in keywords if keyword for n in _matching(keyword, texts)
         }
@@ -182,15 +187,7 @@ def drop_deliveries_not_followed(session: Session, chat_id: int, reason: str) ->
         if (issue_id is None and not keywords)  # a notice, and the chat follows nothing
         or (issue_id is not None and number not in followed[issue_id])
     ]
-    if not unwanted:
-        return 0
-    dropped = session.exec(
-        update(Delivery)
-        .where(col(Delivery.id).in_(unwanted), col(Delivery.status) == DeliveryStatus.PENDING.value)
-        .values(status=DeliveryStatus.DROPPED.value, last_error=reason, not_before=None)
-    ).rowcount
-    session.flush()
-    return int(dropped)
+    return drop_pending(session, reason, col(Delivery.id).in_(unwanted)) if unwanted else 0
 
 
 def subscribers_for_item(session: Session, item: Matchable) -> set[int]:
