@@ -166,9 +166,7 @@ def _ingest_file(
 
     other = claimed.get(issue.id) or owners.get(issue.id)
     if other and other != name and other in present:
-        duplicate = FileProblem(
-            f"issue {issue.id} is already in {other}", "duplicate", issue_id=issue.id, other=other
-        )
+        duplicate = FileProblem("duplicate", issue_id=issue.id, other=other)
         storage.record_bad_file(session, name, digest, str(duplicate))
         return FileResult(name, FileStatus.BAD, issue.id, str(duplicate), problem=duplicate.problem)
     claimed[issue.id] = name
@@ -240,12 +238,7 @@ def _record_failure(engine: Engine, name: str, data: bytes, error: Exception) ->
 
 def _check_size(data: bytes) -> None:
     if len(data) > MAX_ISSUE_BYTES:
-        raise FileProblem(
-            f"{len(data)} bytes is too large for an issue (at most {MAX_ISSUE_BYTES})",
-            "too_large",
-            size=len(data),
-            limit=MAX_ISSUE_BYTES,
-        )
+        raise FileProblem("too_large", size=len(data), limit=MAX_ISSUE_BYTES)
 
 
 def _issue_id_of(owners: dict[str, str], file_name: str) -> str | None:
@@ -330,21 +323,14 @@ async def accept_upload(services: Services, file_name: str, data: bytes) -> Scan
     `<issue id>.md`), then scan as usual. A damaged copy never replaces a stored issue.
     FileProblem (a ValueError) says why a file is refused."""
     if not file_name.lower().endswith(".md"):
-        raise FileProblem("only .md issue files are accepted", "not_md")
+        raise FileProblem("not_md")
     _check_size(data)
     read = await asyncio.to_thread(read_issue_file, data, file_name=_SAFE_NAME.sub("_", file_name))
     issue = read.issue
     with services.session() as session:
         stored = storage.get_issue(session, issue.id)
     if stored is not None and read.repair.guessed:
-        raise FileProblem(
-            f"issue {issue.id} is already in the archive, and this copy of it is damaged "
-            f"(mojibake: {read.repair.guessed} characters would be guessed); please send the "
-            "original file",
-            "damaged_copy",
-            issue_id=issue.id,
-            guessed=read.repair.guessed,
-        )
+        raise FileProblem("damaged_copy", issue_id=issue.id, guessed=read.repair.guessed)
     # A new version replaces the file the issue came from, so no second copy is refused later.
     owner = services.settings.issues_dir / stored.file_name if stored else None
     target = owner if owner and owner.is_file() else services.settings.issues_dir / f"{issue.id}.md"

@@ -28,13 +28,11 @@ def decode_issue(data: bytes) -> Repair:
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     if b"\x00" in data:
-        raise UndecodableError("binary data (NUL bytes), not a text file", "nul_bytes")
+        raise UndecodableError("nul_bytes")
     text = _decode(data)
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
     if text and controls / len(text) > _MAX_CONTROL_SHARE:
-        raise UndecodableError(
-            "binary data (control characters), not a text file", "control_characters"
-        )
+        raise UndecodableError("control_characters")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return repair_logged(text)
 
@@ -45,4 +43,4 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise UndecodableError("not UTF-8 or GB18030 text", "encoding")
+    raise UndecodableError("encoding")

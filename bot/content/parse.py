@@ -63,7 +63,7 @@ def parse_issue(text: str, *, file_name: str = "") -> Issue:
             after = items[-1].number if items else None
             notes.append(_note(section, title, after, lines, next_start))
     if not items:
-        raise IssueFormatError("no numbered items (# 1. …) found", "no_items")
+        raise IssueFormatError("no_items")
 
     return Issue(
         id=issue_id,
@@ -120,12 +120,8 @@ def _issue_id(intro: str, file_name: str) -> str:
                 return match.group(1)
             impossible = impossible or match.group(1)
     if impossible:
-        raise IssueFormatError(
-            f"the issue date {impossible} is not a real date (YYYYMMDD)",
-            "bad_date",
-            date=impossible,
-        )
-    raise IssueFormatError("no issue date (YYYYMMDD) in the intro or the file name", "no_date")
+        raise IssueFormatError("bad_date", date=impossible)
+    raise IssueFormatError("no_date")
 
 
 def _is_date(digits: str) -> bool:
@@ -237,7 +233,6 @@ def _number_and_rest(text: str) -> tuple[int, str]:
     number = int(match.group(1))
     if number > MAX_ITEM_NUMBER:
         raise IssueFormatError(
-            f"item number {number} is too large (at most {MAX_ITEM_NUMBER})",
             "item_number",
             number=number,
             limit=MAX_ITEM_NUMBER,

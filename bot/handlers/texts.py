@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from bot.content import problems
+
 # Reader commands, in menu order. Admin commands stay out of the menu: readers cannot use them.
 USER_COMMANDS = (
     "start",
@@ -243,22 +245,7 @@ EN = Texts(
     scan_queued="issue {issue_id}: {count:delivery|deliveries} queued",
     scan_waiting="waiting for the publishing time ({when}): {issue_ids}; /push ID sends now",
     scan_never="none to come",
-    file_problems={
-        "nul_bytes": "binary data (NUL bytes), not a text file",
-        "control_characters": "binary data (control characters), not a text file",
-        "encoding": "not UTF-8 or GB18030 text",
-        "no_items": "no numbered items (# 1. …) found",
-        "bad_date": "the issue date {date} is not a real date (YYYYMMDD)",
-        "no_date": "no issue date (YYYYMMDD) in the intro or the file name",
-        "item_number": "item number {number} is too large (at most {limit})",
-        "too_large": "{size} bytes is too large for an issue (at most {limit})",
-        "duplicate": "issue {issue_id} is already in {other}",
-        "not_md": "only .md issue files are accepted",
-        "damaged_copy": (
-            "issue {issue_id} is already in the archive, and this copy of it is damaged "
-            "(mojibake: {guessed} characters would be guessed); please send the original file"
-        ),
-    },
+    file_problems=problems.ENGLISH,
     push_usage="Which issue? For example <code>/push {example}</code>.",
     push_done="📤 Issue {issue_id}: {count:message|messages} queued for subscribers.",
     push_nothing="📤 Nothing to send: every subscriber already has issue {issue_id}.",

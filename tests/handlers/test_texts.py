@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import string
 
 import pytest
 
+from bot.content import problems
+from bot.content.problems import FileProblem
 from bot.handlers.texts import EN, USER_COMMANDS, ZH, Count, Texts, texts_for
 
 
@@ -77,3 +80,12 @@ def test_both_languages_word_every_file_problem_with_the_same_fields() -> None:
     assert set(EN.file_problems) == set(ZH.file_problems)
     for code, template in EN.file_problems.items():
         assert placeholders(template) == placeholders(ZH.file_problems[code]), code
+
+
+def test_english_file_problems_are_the_sentences_the_errors_carry() -> None:
+    refusal = FileProblem("too_large", size=9, limit=5)
+    assert str(refusal) == "9 bytes is too large for an issue (at most 5)"
+    assert EN.file_problems is problems.ENGLISH  # one source for the log and the chat
+    # Each is both plain text (the log, the CLI) and an HTML template (the chat).
+    for code, template in problems.ENGLISH.items():
+        assert html.escape(template, quote=False) == template, code
