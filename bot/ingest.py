@@ -54,7 +54,7 @@ class FileResult:
     status: FileStatus
     issue_id: str | None = None
     reason: str = ""  # why a bad file is bad, in English
-    problem: Problem | None = None  # ...and for the editor's language (not for STILL_BAD)
+    problem: Problem | None = None  # ...and for the editor's language
     # A stored file: its news items, and the characters its mojibake repair restored and,
     # of those, guessed (the editor should check the wording).
     items: int = 0
@@ -155,19 +155,20 @@ def _ingest_file(
     if known.get(name) == digest:
         return FileResult(name, FileStatus.UNCHANGED, _issue_id_of(owners, name))
     if storage.is_known_bad(session, name, digest):
-        return FileResult(name, FileStatus.STILL_BAD, reason=_bad_reason(session, name))
+        reason, problem = storage.bad_file_problem(session, name)
+        return FileResult(name, FileStatus.STILL_BAD, reason=reason, problem=problem)
     try:
         _check_size(data)
         read = read_issue_file(data, file_name=name)
     except FileProblem as error:
-        storage.record_bad_file(session, name, digest, str(error))
+        storage.record_bad_file(session, name, digest, str(error), problem=error.problem)
         return FileResult(name, FileStatus.BAD, reason=str(error), problem=error.problem)
     issue = read.issue
 
     other = claimed.get(issue.id) or owners.get(issue.id)
     if other and other != name and other in present:
         duplicate = FileProblem("duplicate", issue_id=issue.id, other=other)
-        storage.record_bad_file(session, name, digest, str(duplicate))
+        storage.record_bad_file(session, name, digest, str(duplicate), problem=duplicate.problem)
         return FileResult(name, FileStatus.BAD, issue.id, str(duplicate), problem=duplicate.problem)
     claimed[issue.id] = name
     before = storage.issue_for_update(session, issue.id)
@@ -243,11 +244,6 @@ def _check_size(data: bytes) -> None:
 
 def _issue_id_of(owners: dict[str, str], file_name: str) -> str | None:
     return next((issue_id for issue_id, name in owners.items() if name == file_name), None)
-
-
-def _bad_reason(session: Session, file_name: str) -> str:
-    record = session.get(storage.BadFile, file_name)
-    return record.reason if record else ""
 
 
 def _log(result: FileResult) -> None:

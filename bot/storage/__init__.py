@@ -15,6 +15,7 @@ from bot.storage.chats import (
 )
 from bot.storage.engine import DatabaseUrlError, StorageError, describe, make_engine
 from bot.storage.files import (
+    bad_file_problem,
     bad_files,
     forget_bad_file,
     is_known_bad,
@@ -93,6 +94,7 @@ __all__ = [
     "Subscription",
     "UpsertResult",
     "audience_for_issue",
+    "bad_file_problem",
     "bad_files",
     "chats_receiving",
     "claim_pending",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
+from bot.content.problems import Problem
 from bot.storage.models import BadFile, IssueRecord, utcnow
 
 
@@ -21,6 +23,7 @@ def record_bad_file(
     content_hash: str,
     reason: str,
     *,
+    problem: Problem | None = None,
     now: datetime | None = None,
 ) -> None:
     """Remember that `file_name` with this content failed, and why."""
@@ -29,6 +32,11 @@ def record_bad_file(
     )
     record.content_hash = content_hash
     record.reason = reason
+    record.problem = (
+        json.dumps({"code": problem.code, "details": dict(problem.details)}, ensure_ascii=False)
+        if problem
+        else None
+    )
     record.seen_at = now or utcnow()
     session.add(record)
     session.flush()
@@ -38,6 +46,19 @@ def is_known_bad(session: Session, file_name: str, content_hash: str) -> bool:
     """True when this exact content already failed: skip it until the file changes."""
     record = session.get(BadFile, file_name)
     return record is not None and record.content_hash == content_hash
+
+
+def bad_file_problem(session: Session, file_name: str) -> tuple[str, Problem | None]:
+    """Why `file_name` failed: its English sentence and, where one was kept, its problem."""
+    record = session.get(BadFile, file_name)
+    if record is None:
+        return "", None
+    try:
+        kept = json.loads(record.problem) if record.problem else None
+        problem = Problem(str(kept["code"]), tuple(kept["details"].items())) if kept else None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        problem = None  # unreadable: the sentence still says it
+    return record.reason, problem
 
 
 def forget_bad_file(session: Session, file_name: str) -> None:

@@ -219,6 +219,9 @@ class BadFile(SQLModel, table=True):
     file_name: str = Field(primary_key=True, sa_type=sa.String(255))
     content_hash: str = Field(sa_type=sa.String(128))
     reason: str = Field(sa_type=sa.Text)
+    # Its problem code and details as JSON (bot.content.problems), so that a later scan can
+    # word it in the editor's language too; None for failures without a code.
+    problem: str | None = Field(default=None, sa_type=sa.Text)
     seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 

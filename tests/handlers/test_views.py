@@ -280,4 +280,6 @@ def test_a_bad_file_in_a_chinese_scan_report() -> None:
     )
     lines = views.scan_text(ZH, report).splitlines()
     assert lines[1] == "a.md：有问题（20210305 期）：20210305 期已在 &lt;b&gt;.md 中"
-    assert lines[2] == "b.md：仍有问题：not UTF-8 or GB18030 text"  # only its sentence was kept
+    assert (
+        lines[2] == "b.md：仍有问题：not UTF-8 or GB18030 text"
+    )  # a row from before migration 0009

@@ -15,6 +15,8 @@ from bot.config import Settings
 from bot.delivery.broadcast import MessageBook, broadcast_issue
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
+from bot.handlers import views
+from bot.handlers.texts import ZH
 from bot.ingest import FileStatus, ingest_directory
 from bot.services import Services
 from tests.conftest import seed_path
@@ -73,6 +75,20 @@ def test_a_file_that_fails_unexpectedly_is_remembered_and_the_scan_goes_on(
     monkeypatch.undo()
     # Remembered: the same bytes are skipped, not retried with a traceback every scan.
     assert _statuses(engine, tmp_path)["a.md"] == FileStatus.STILL_BAD
+
+
+def test_a_file_still_bad_is_worded_in_the_editors_language_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "photo.md").write_bytes(b"\x89PNG\x00\x00\x00")
+    first = ingest_directory(engine, tmp_path)
+    again = ingest_directory(engine, tmp_path)
+    assert [f.status for f in again.files] == [FileStatus.STILL_BAD]
+    assert again.files[0].problem == first.files[0].problem
+    assert again.files[0].reason == "binary data (NUL bytes), not a text file"
+    assert views.scan_text(ZH, again).splitlines()[1] == (
+        "photo.md：仍有问题：二进制数据（含 NUL 字节），不是文本文件"
+    )
 
 
 def test_a_file_that_fails_then_changes_is_read_again(

@@ -4,8 +4,11 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
+from bot.content.problems import Problem
 from bot.storage import (
+    BadFile,
     UpsertResult,
+    bad_file_problem,
     bad_files,
     forget_bad_file,
     get_issue,
@@ -131,3 +134,21 @@ def test_bad_files_are_remembered_until_they_change(session: Session) -> None:
     ]
     forget_bad_file(session, "broken.md")
     assert bad_files(session) == []
+
+
+def test_a_bad_file_keeps_its_problem_for_later_scans(session: Session) -> None:
+    problem = Problem("duplicate", (("issue_id", "20210305"), ("other", "旧的.md")))
+    record_bad_file(
+        session, "a.md", "hash-1", "issue 20210305 is already in 旧的.md", problem=problem
+    )
+    record_bad_file(session, "b.md", "hash-2", "could not be stored: disk on fire")
+    session.commit()
+    assert bad_file_problem(session, "a.md") == ("issue 20210305 is already in 旧的.md", problem)
+    assert bad_file_problem(session, "b.md") == ("could not be stored: disk on fire", None)
+    assert bad_file_problem(session, "gone.md") == ("", None)
+    # Rewritten without a problem (it failed differently): the old problem must not linger.
+    record_bad_file(session, "a.md", "hash-3", "could not be stored: disk on fire")
+    assert bad_file_problem(session, "a.md") == ("could not be stored: disk on fire", None)
+    # A row garbled by hand still reads, by its sentence.
+    session.get(BadFile, "b.md").problem = "{not json"  # type: ignore[union-attr]
+    assert bad_file_problem(session, "b.md") == ("could not be stored: disk on fire", None)
