@@ -232,11 +232,7 @@ def _number_and_rest(text: str) -> tuple[int, str]:
         return 0, text
     number = int(match.group(1))
     if number > MAX_ITEM_NUMBER:
-        raise IssueFormatError(
-            "item_number",
-            number=number,
-            limit=MAX_ITEM_NUMBER,
-        )
+        raise IssueFormatError("item_number", number=number, limit=MAX_ITEM_NUMBER)
     return number, text[match.end() :]
 
 

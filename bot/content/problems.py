@@ -2,7 +2,8 @@
 language (`Texts.file_problems`), and its English sentence for the log and the command line.
 
 The English templates live here, once: the exception's message and the English chat text are
-both made from them.
+both made from them. So each is plain text that is also safe as Telegram HTML, and takes no
+count forms (`{n:file|files}`, which only the chat's Texts formatter reads).
 """
 
 from __future__ import annotations

@@ -244,12 +244,16 @@ def problem_text(
     escape: Callable[[str], str] = html.escape,
 ) -> str:
     """Why a file was refused, in the editor's language; the English sentence where there is
-    no problem code (a file still bad since an earlier scan: only its sentence was kept)."""
+    no problem code (a failure recorded before migration 0009, or an unexpected one), or where
+    a stored problem no longer fits its template (a later release renamed a field)."""
     template = t.file_problems.get(problem.code) if problem else None
     if problem is None or template is None:
         return escape(english)
     details = {k: escape(v) if isinstance(v, str) else v for k, v in problem.details}
-    return Text(template).format(**details)
+    try:
+        return Text(template).format(**details)
+    except (KeyError, IndexError, ValueError):
+        return escape(english)
 
 
 def command_argument(text: str) -> str:

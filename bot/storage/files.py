@@ -55,9 +55,12 @@ def bad_file_problem(session: Session, file_name: str) -> tuple[str, Problem | N
         return "", None
     try:
         kept = json.loads(record.problem) if record.problem else None
-        problem = Problem(str(kept["code"]), tuple(kept["details"].items())) if kept else None
+        details = tuple(kept["details"].items()) if kept else ()
+        problem = Problem(str(kept["code"]), details) if kept else None
     except (ValueError, KeyError, TypeError, AttributeError):
         problem = None  # unreadable: the sentence still says it
+    if problem and not all(isinstance(value, str | int) for _, value in problem.details):
+        problem = None  # not what a problem holds: edited by hand
     return record.reason, problem
 
 

@@ -280,6 +280,11 @@ def test_a_bad_file_in_a_chinese_scan_report() -> None:
     )
     lines = views.scan_text(ZH, report).splitlines()
     assert lines[1] == "a.md：有问题（20210305 期）：20210305 期已在 &lt;b&gt;.md 中"
-    assert (
-        lines[2] == "b.md：仍有问题：not UTF-8 or GB18030 text"
-    )  # a row from before migration 0009
+    # A row from before migration 0009 kept only its sentence.
+    assert lines[2] == "b.md：仍有问题：not UTF-8 or GB18030 text"
+
+
+def test_a_stored_problem_that_no_longer_fits_its_template_reads_as_its_sentence() -> None:
+    outdated = Problem("bad_date", (("day", "20219999"),))  # the field was renamed since
+    english = "the issue date 20219999 is not a real date (YYYYMMDD)"
+    assert views.problem_text(ZH, outdated, english) == english

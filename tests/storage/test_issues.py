@@ -149,6 +149,10 @@ def test_a_bad_file_keeps_its_problem_for_later_scans(session: Session) -> None:
     # Rewritten without a problem (it failed differently): the old problem must not linger.
     record_bad_file(session, "a.md", "hash-3", "could not be stored: disk on fire")
     assert bad_file_problem(session, "a.md") == ("could not be stored: disk on fire", None)
-    # A row garbled by hand still reads, by its sentence.
-    session.get(BadFile, "b.md").problem = "{not json"  # type: ignore[union-attr]
-    assert bad_file_problem(session, "b.md") == ("could not be stored: disk on fire", None)
+    numbered = Problem("item_number", (("number", 123456), ("limit", 9999)))
+    record_bad_file(session, "c.md", "hash-4", "item number 123456 is too large", problem=numbered)
+    assert bad_file_problem(session, "c.md")[1] == numbered  # numbers stay numbers
+    # Rows garbled by hand still read, by their sentence.
+    for garbled in ("{not json", '{"code": "bad_date", "details": {"date": ["<b>"]}}'):
+        session.get(BadFile, "b.md").problem = garbled  # type: ignore[union-attr]
+        assert bad_file_problem(session, "b.md") == ("could not be stored: disk on fire", None)
