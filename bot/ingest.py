@@ -156,7 +156,14 @@ def _ingest_file(
         return FileResult(name, FileStatus.UNCHANGED, _issue_id_of(owners, name))
     if storage.is_known_bad(session, name, digest):
         reason, problem = storage.bad_file_problem(session, name)
-        return FileResult(name, FileStatus.STILL_BAD, reason=reason, problem=problem)
+        duplicate_of = dict(problem.details).get("issue_id") if problem else None
+        return FileResult(
+            name,
+            FileStatus.STILL_BAD,
+            str(duplicate_of) if duplicate_of else None,
+            reason=reason,
+            problem=problem,
+        )
     try:
         _check_size(data)
         read = read_issue_file(data, file_name=name)

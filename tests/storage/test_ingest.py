@@ -91,6 +91,18 @@ def test_a_file_still_bad_is_worded_in_the_editors_language_again(
     )
 
 
+def test_a_second_copy_of_an_issue_stays_bad_and_names_its_issue(
+    engine: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "a.md").write_bytes(seed_path("001").read_bytes())
+    (tmp_path / "b.md").write_bytes(seed_path("001").read_bytes())
+    first = ingest_directory(engine, tmp_path).files[1]
+    again = ingest_directory(engine, tmp_path).files[1]
+    assert (first.status, again.status) == (FileStatus.BAD, FileStatus.STILL_BAD)
+    assert again.issue_id == first.issue_id == "20210305"
+    assert again.reason == "issue 20210305 is already in a.md"
+
+
 def test_a_file_that_fails_then_changes_is_read_again(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
