@@ -53,14 +53,15 @@ def bad_file_problem(session: Session, file_name: str) -> tuple[str, Problem | N
     record = session.get(BadFile, file_name)
     if record is None:
         return "", None
+    if not record.problem:
+        return record.reason, None
     try:
-        kept = json.loads(record.problem) if record.problem else None
-        details = tuple(kept["details"].items()) if kept else ()
-        problem = Problem(str(kept["code"]), details) if kept else None
+        kept = json.loads(record.problem)
+        problem = Problem(str(kept["code"]), tuple(kept["details"].items()))
     except (ValueError, KeyError, TypeError, AttributeError):
-        problem = None  # unreadable: the sentence still says it
-    if problem and not all(isinstance(value, str | int) for _, value in problem.details):
-        problem = None  # not what a problem holds: edited by hand
+        return record.reason, None  # unreadable: the sentence still says it
+    if not all(isinstance(value, str | int) for _, value in problem.details):
+        return record.reason, None  # not what a problem holds: edited by hand
     return record.reason, problem
 
 
