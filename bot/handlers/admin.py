@@ -18,7 +18,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 
 from bot import storage
 from bot.content.problems import FileProblem
-from bot.handlers.common import recent_ids, reply, services_of, texts_of
+from bot.handlers.common import reply, services_of, texts_of
 from bot.handlers.views import (
     command_argument,
     normalize_issue_id,
@@ -92,7 +92,7 @@ async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, done.format(issue_id=html.escape(issue_id), count=count))
         return
     with services.session() as session:
-        ids = recent_ids(session)
+        ids = storage.issue_ids(session)
     if issue_id:
         await reply(update, unknown_issue_text(t, issue_id, ids))
     else:

@@ -17,7 +17,6 @@ from bot import storage
 from bot.handlers import keyboards
 from bot.handlers.common import (
     published_only_for,
-    recent_ids,
     register_chat,
     reply,
     services_of,
@@ -26,22 +25,25 @@ from bot.handlers.common import (
 from bot.handlers.keyboards import IssueEntry, ResultEntry, SendIssue, SendItem, ShowSearchPage
 from bot.handlers.texts import Texts
 from bot.handlers.views import (
+    ISSUES_LISTED,
     MAX_SEARCH_CHARS,
     MAX_SEARCH_TERMS,
     PAGE_SIZE,
     clamp_page,
     command_argument,
+    empty_period_text,
+    issue_period,
     issues_text,
     normalize_issue_id,
     page_count,
     parse_terms,
+    period_text,
     quoted,
     search_text,
     unknown_issue_text,
     usage_with_example,
 )
-
-ISSUES_LISTED = 10
+from bot.storage import IssueRecord
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -77,27 +79,34 @@ async def issues(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send the issue named by its id (its date, e.g. 20210305) to this chat."""
+    """Send the issue named by its id (its date, e.g. 20210305) to this chat; for a year or
+    a month (2021, 202103), send its only issue or list its issues."""
     t = texts_of(update)
     message = update.effective_message
-    issue_id = normalize_issue_id(command_argument(message.text or "") if message else "")
+    argument = command_argument(message.text or "") if message else ""
+    issue_id, period = normalize_issue_id(argument), issue_period(argument)
     services = services_of(context)
     published_only = published_only_for(update, services)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
-        known = bool(issue_id) and _visible(session, issue_id, published_only)
-        ids = recent_ids(session, published_only=published_only)
-    if not issue_id:
-        await reply(update, usage_with_example(t.issue_usage, t, ids))
-    elif not known:
+        if period:
+            found = storage.issues_in_period(session, period, published_only=published_only)
+        else:
+            record = _visible_issue(session, issue_id, published_only)
+            found = [record] if record else []
+        entries = [IssueEntry(r.id, r.item_count, waiting=r.published_at is None) for r in found]
+        ids = storage.issue_ids(session, published_only=published_only)
+    if len(entries) == 1:
+        services.request_messages(chat_id, entries[0].issue_id)
+    elif entries and period:
+        shown = entries[:ISSUES_LISTED]
+        await reply(update, period_text(t, period, entries), keyboards.issues_keyboard(t, shown))
+    elif period:
+        await reply(update, empty_period_text(t, period, ids))
+    elif issue_id:
         await reply(update, unknown_issue_text(t, issue_id, ids))
     else:
-        services.request_messages(chat_id, issue_id)
-
-
-def _visible(session: Session, issue_id: str, published_only: bool) -> bool:
-    record = storage.get_issue(session, issue_id)
-    return record is not None and (record.published_at is not None or not published_only)
+        await reply(update, usage_with_example(t.issue_usage, t, ids))
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,13 @@ def search_page(
         keyboards.search_keyboard(t, entries, page=page, pages=pages, ref=ref),
         ref,
     )
+
+
+def _visible_issue(session: Session, issue_id: str, published_only: bool) -> IssueRecord | None:
+    record = storage.get_issue(session, issue_id)
+    if record is None or (published_only and record.published_at is None):
+        return None
+    return record
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -199,7 +215,7 @@ async def _send(
     published_only = published_only_for(update, services)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
-        if not _visible(session, issue_id, published_only):
+        if _visible_issue(session, issue_id, published_only) is None:
             return t.unknown_issue_button
         if number is not None and storage.get_item(session, issue_id, number) is None:
             return t.unknown_item_button

@@ -14,7 +14,6 @@ from telegram.ext import ContextTypes
 from bot import storage
 from bot.delivery.send import retry_after_seconds
 from bot.handlers.texts import Texts, texts_for
-from bot.handlers.views import SHOWN_IDS
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -53,13 +52,6 @@ def register_chat(session: Session, update: Update, *, reactivate: bool = False)
     if reactivate and storage.reactivate_chat(session, chat.id):
         log.info("chat reactivated chat=%s", chat.id)
     return chat.id
-
-
-def recent_ids(
-    session: Session, limit: int = SHOWN_IDS, *, published_only: bool = False
-) -> list[str]:
-    """The newest issue ids, offered when someone names an issue that does not exist."""
-    return [r.id for r in storage.list_issues(session, limit, published_only=published_only)]
 
 
 def published_only_for(update: Update, services: Services) -> bool:

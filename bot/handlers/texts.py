@@ -88,6 +88,12 @@ class Texts:
     issue_usage: str
     issue_unknown: str
     valid_ids: str
+    nearest_ids: str
+    period_year: str
+    period_month: str
+    period_header: str
+    period_more: str
+    period_unknown: str
     sending_issue: str
     sending_item: str
     unknown_issue_button: str
@@ -151,7 +157,7 @@ EN = Texts(
         "subscriptions": "Show what this chat gets",
         "latest": "Send the latest issue",
         "issues": "List recent issues",
-        "issue": "Send one issue: /issue 20210305",
+        "issue": "Send one issue: /issue 20210305, or list a month's: /issue 202103",
         "search": "Search the archive: /search GPT",
     },
     greeting="👋 Hello, {name}!",
@@ -196,6 +202,14 @@ EN = Texts(
     issue_usage="Which issue? For example <code>/issue {example}</code>.",
     issue_unknown="There is no issue {issue_id}.",
     valid_ids="Recent issues: {ids}",
+    nearest_ids="Nearest issues: {ids}",
+    period_year="{year}",
+    period_month="{year}-{month:02d}",
+    period_header="<b>{count:issue|issues} in {period}</b> (tap one to get it):",
+    period_more=(
+        "…and {count:older one|older ones}: name a month, e.g. <code>/issue {example}</code>."
+    ),
+    period_unknown="There is no issue in {period}.",
     sending_issue="Sending issue {issue_id}…",
     sending_item="Sending the item…",
     unknown_issue_button="That issue is no longer available.",
@@ -269,7 +283,7 @@ ZH = Texts(
         "subscriptions": "查看本聊天的订阅",
         "latest": "发送最新一期",
         "issues": "最近几期",
-        "issue": "发送某一期：/issue 20210305",
+        "issue": "发送某一期：/issue 20210305，或列出一个月的：/issue 202103",
         "search": "搜索往期：/search GPT",
     },
     greeting="👋 {name}，你好！",
@@ -312,6 +326,12 @@ ZH = Texts(
     issue_usage="要哪一期？例如 <code>/issue {example}</code>。",
     issue_unknown="没有 {issue_id} 这一期。",
     valid_ids="最近几期：{ids}",
+    nearest_ids="日期最接近的几期：{ids}",
+    period_year="{year} 年",
+    period_month="{year} 年 {month} 月",
+    period_header="<b>{period}共 {count} 期</b>（点击即可获取）：",
+    period_more="……还有 {count} 期更早的，可以指定月份，例如 <code>/issue {example}</code>。",
+    period_unknown="{period}没有任何一期。",
     sending_issue="正在发送 {issue_id} 期…",
     sending_item="正在发送这条新闻…",
     unknown_issue_button="这一期已不存在。",

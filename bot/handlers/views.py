@@ -10,6 +10,7 @@ import html
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 
 from bot.content.problems import Problem
 from bot.handlers.keyboards import IssueEntry, ResultEntry
@@ -26,12 +27,15 @@ MAX_SEARCH_TERMS = 20
 MAX_SEARCH_CHARS = 200
 SHOWN_QUERY = 80  # characters of a query or an issue id echoed back
 SHOWN_IDS = 5  # valid issue ids offered after a bad /issue or /push
+ISSUES_LISTED = 10  # issues /issues lists, and /issue for a year or a month
 SHOWN_KEYWORD = 40  # characters of an over-long keyword echoed back
 
 # A "quoted phrase" (ASCII or Chinese quotes) is one term; otherwise terms are separated by
 # spaces or commas, including the full-width ，and 、 a Chinese keyboard types.
 _TERM = re.compile(r'"([^"]+)"|“([^”]+)”|([^\s,，、"“”]+)')
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+# A year (2021, 2021年) or a month (202103, 2021-03, 2021/3, 2021年3月).
+_PERIOD = re.compile(r"(\d{4})\s*(?:年|[-/.年]\s*(\d{1,2})\s*月?|(\d{2}))?")
 
 
 def parse_terms(text: str) -> list[str]:
@@ -48,6 +52,44 @@ def normalize_issue_id(text: str) -> str:
         year, month, day = match.groups()
         return f"{year}{int(month):02d}{int(day):02d}"
     return text
+
+
+def issue_period(text: str) -> str | None:
+    """The year (`2021`) or month (`202103`) that `text` names, if it names one: /issue
+    lists the issues of a period, as ids are dates."""
+    match = _PERIOD.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month_written, month_digits = match.groups()
+    month = month_written or month_digits
+    if month is None:
+        return year
+    return f"{year}{int(month):02d}" if 1 <= int(month) <= 12 else None
+
+
+def nearest_ids(issue_ids: Sequence[str], wanted: str) -> list[str] | None:
+    """The SHOWN_IDS issue ids closest in date to `wanted` (a date, or a year or month, taken
+    at its middle), newest first; None when `wanted` is no date at all."""
+    target = _day(wanted) or _day(wanted + "15") or _day(wanted + "0701")
+    if target is None:
+        return None
+    dated = [(abs(day - target), issue_id) for issue_id in issue_ids if (day := _day(issue_id))]
+    return sorted((issue_id for _, issue_id in sorted(dated)[:SHOWN_IDS]), reverse=True)
+
+
+def _day(issue_id: str) -> int | None:
+    if len(issue_id) != 8 or not issue_id.isdigit():
+        return None
+    try:
+        return date(int(issue_id[:4]), int(issue_id[4:6]), int(issue_id[6:])).toordinal()
+    except ValueError:
+        return None
+
+
+def period_name(t: Texts, period: str) -> str:
+    if len(period) == 4:
+        return t.period_year.format(year=period)
+    return t.period_month.format(year=period[:4], month=int(period[4:]))
 
 
 def page_count(total: int, per_page: int = PAGE_SIZE) -> int:
@@ -118,8 +160,32 @@ def valid_ids_text(t: Texts, issue_ids: Sequence[str]) -> str:
 
 
 def unknown_issue_text(t: Texts, issue_id: str, issue_ids: Sequence[str]) -> str:
+    """No such issue; the issues nearest in date when `issue_id` is a date, else the newest."""
     unknown = t.issue_unknown.format(issue_id=f"<code>{html.escape(shortened(issue_id))}</code>")
-    return f"{unknown}\n{valid_ids_text(t, issue_ids)}"
+    return f"{unknown}\n{_offered_ids_text(t, issue_id, issue_ids)}"
+
+
+def empty_period_text(t: Texts, period: str, issue_ids: Sequence[str]) -> str:
+    """No issue in that year or month; the issues nearest to it."""
+    unknown = t.period_unknown.format(period=period_name(t, period))
+    return f"{unknown}\n{_offered_ids_text(t, period, issue_ids)}"
+
+
+def _offered_ids_text(t: Texts, wanted: str, issue_ids: Sequence[str]) -> str:
+    nearest = nearest_ids(issue_ids, wanted)
+    if nearest is None or not issue_ids:
+        return valid_ids_text(t, issue_ids)
+    return t.nearest_ids.format(ids=", ".join(f"<code>{html.escape(i)}</code>" for i in nearest))
+
+
+def period_text(t: Texts, period: str, issues: Sequence[IssueEntry]) -> str:
+    """The issues of a year or month, newest first, the first ISSUES_LISTED of them listed."""
+    header = t.period_header.format(period=period_name(t, period), count=len(issues))
+    lines = [header, *_issue_lines(t, issues[:ISSUES_LISTED])]
+    if len(issues) > ISSUES_LISTED:
+        month = issues[ISSUES_LISTED].issue_id[:6]  # the newest one not listed
+        lines.append(t.period_more.format(count=len(issues) - ISSUES_LISTED, example=month))
+    return "\n".join(lines)
 
 
 def usage_with_example(template: str, t: Texts, issue_ids: Sequence[str]) -> str:
@@ -129,12 +195,15 @@ def usage_with_example(template: str, t: Texts, issue_ids: Sequence[str]) -> str
 
 
 def issues_text(t: Texts, issues: Sequence[IssueEntry]) -> str:
-    lines = (
+    return "\n".join([t.issues_header, *_issue_lines(t, issues)])
+
+
+def _issue_lines(t: Texts, issues: Iterable[IssueEntry]) -> Iterable[str]:
+    return (
         t.issue_line.format(issue_id=html.escape(i.issue_id), items=i.items)
         + (t.issue_waiting if i.waiting else "")
         for i in issues
     )
-    return "\n".join([t.issues_header, *lines])
 
 
 def search_text(

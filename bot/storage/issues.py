@@ -117,6 +117,24 @@ def list_issues(
     return list(session.exec(statement))
 
 
+def issues_in_period(
+    session: Session, period: str, *, published_only: bool = False
+) -> list[IssueRecord]:
+    """The issues of a year (`2021`) or month (`202103`), newest first; ids are dates."""
+    statement = select(IssueRecord).where(col(IssueRecord.id).startswith(period, autoescape=True))
+    if published_only:
+        statement = statement.where(col(IssueRecord.published_at).is_not(None))
+    return list(session.exec(statement.order_by(col(IssueRecord.id).desc())))
+
+
+def issue_ids(session: Session, *, published_only: bool = False) -> list[str]:
+    """Every issue id, newest first: a weekly archive holds some fifty a year."""
+    statement = select(IssueRecord.id)
+    if published_only:
+        statement = statement.where(col(IssueRecord.published_at).is_not(None))
+    return list(session.exec(statement.order_by(col(IssueRecord.id).desc())))
+
+
 def get_item(session: Session, issue_id: str, number: int) -> ItemRecord | None:
     return session.get(ItemRecord, (issue_id, number))
 

@@ -309,6 +309,30 @@ async def test_issue_sends_one_and_bad_ids_get_helpful_replies(
     assert header["text"] == shown(expected_messages("20210114")[0])
 
 
+async def test_issue_for_a_year_or_month_lists_or_sends_and_a_miss_offers_the_nearest(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1651)
+    (listing,) = await chat.say("/issue 2021")
+    assert listing["text"].startswith("3 issues in 2021")
+    assert [b["callback_data"] for b in buttons(listing)] == [
+        "i:20210305",
+        "i:20210219",
+        "i:20210114",
+    ]
+    empty = await chat.answer("/issue 2019")
+    assert empty.startswith("There is no issue in 2019.")
+    assert "Nearest issues: 20210305, 20210219, 20210114, 20201218" in empty
+    assert "There is no issue in 2020-11." in await chat.answer("/issue 2020年11月")
+    # Last, as the issue's messages fill this chat's pace for a while.
+    (header,) = await chat.say("/issue 2020-12")  # a month with one issue: that issue
+    assert header["text"] == shown(expected_messages("20201218")[0])
+
+    zh = await reader(fakegram, 1652, "zh")
+    (listing,) = await zh.say("/issue 2021年")
+    assert listing["text"].startswith("2021 年共 3 期")
+
+
 async def test_search_pages_by_editing_the_message_and_a_result_sends_the_item(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:

@@ -76,6 +76,49 @@ def test_normalize_issue_id(text: str, issue_id: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("2021", "2021"),
+        (" 2021年 ", "2021"),
+        ("202103", "202103"),
+        ("2021-03", "202103"),
+        ("2021/3", "202103"),
+        ("2021.3", "202103"),
+        ("2021年3月", "202103"),
+        ("2021 年 3 月", "202103"),
+        ("202113", None),  # no such month
+        ("2021-13", None),
+        ("20210305", None),  # a day: an issue id, not a period
+        ("20213", None),
+        ("21", None),
+        ("", None),
+        ("GPT", None),
+    ],
+)
+def test_issue_period(text: str, period: str | None) -> None:
+    assert views.issue_period(text) == period
+
+
+ARCHIVE = ["20210305", "20210219", "20210114", "20201218", "20201120", "20200501", "20190104"]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "nearest"),
+    [
+        ("20210306", ["20210305", "20210219", "20210114", "20201218", "20201120"]),
+        ("20200601", ["20210219", "20210114", "20201218", "20201120", "20200501"]),
+        ("2019", ["20210114", "20201218", "20201120", "20200501", "20190104"]),  # its middle
+        ("202005", ["20210219", "20210114", "20201218", "20201120", "20200501"]),
+        ("2030", ["20210305", "20210219", "20210114", "20201218", "20201120"]),
+        ("20219999", None),  # not a date
+        ("GPT", None),
+    ],
+)
+def test_nearest_ids(wanted: str, nearest: list[str] | None) -> None:
+    assert views.nearest_ids(ARCHIVE, wanted) == nearest
+
+
+@pytest.mark.parametrize(
     ("total", "pages"), [(0, 1), (1, 1), (5, 1), (6, 2), (10, 2), (11, 3), (101, 21)]
 )
 def test_page_count(total: int, pages: int) -> None:
@@ -124,6 +167,37 @@ def test_too_long_keyword_is_shortened_and_escaped(t: Texts) -> None:
     assert "500" in text
     assert "64" in text
     assert len(text) < 400
+
+
+@LANGUAGES
+def test_a_year_lists_its_issues_and_points_to_a_month_for_the_rest(t: Texts) -> None:
+    issues = [IssueEntry(f"2021{month:02d}01", 8) for month in range(12, 0, -1)]
+    lines = views.period_text(t, "2021", issues).split("\n")
+    assert_telegram_html("\n".join(lines))
+    assert lines[0] == t.period_header.format(period=views.period_name(t, "2021"), count=12)
+    listed = [i.issue_id for i in issues[: views.ISSUES_LISTED]]
+    assert [re.findall(r"<code>(\d+)</code>", line) for line in lines[1:-1]] == [
+        [issue_id] for issue_id in listed
+    ]
+    assert lines[-1] == t.period_more.format(count=2, example="202102")  # newest not listed
+    month = views.period_text(t, "202103", issues[9:11]).split("\n")
+    assert len(month) == 3  # the header and two issues, no hint
+
+
+@LANGUAGES
+def test_an_unknown_date_offers_the_nearest_issues_and_anything_else_the_newest(
+    t: Texts,
+) -> None:
+    archive = ["20210305", "20210219", "20210114", "20201218", "20201120", "20200501"]
+    near = views.unknown_issue_text(t, "20200502", archive).split("\n")[1]
+    assert near == t.nearest_ids.format(ids=", ".join(f"<code>{i}</code>" for i in archive[1:]))
+    odd = views.unknown_issue_text(t, HOSTILE, archive)
+    assert_telegram_html(odd)
+    assert odd.split("\n")[1] == views.valid_ids_text(t, archive)  # the newest five
+    empty = views.empty_period_text(t, "2019", archive).split("\n")
+    assert empty[0] == t.period_unknown.format(period=views.period_name(t, "2019"))
+    assert "20200501" in empty[1]
+    assert views.empty_period_text(t, "2019", []).endswith(t.no_issues)
 
 
 @LANGUAGES

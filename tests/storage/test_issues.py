@@ -14,6 +14,8 @@ from bot.storage import (
     get_issue,
     get_item,
     is_known_bad,
+    issue_ids,
+    issues_in_period,
     items_of,
     latest_issue,
     list_issues,
@@ -78,6 +80,25 @@ def test_latest_and_list_are_newest_first(session: Session) -> None:
     assert latest.id == "20210305"
     assert [i.id for i in list_issues(session, limit=3)] == ["20210305", "20210219", "20210114"]
     assert [i.id for i in list_issues(session, limit=3, offset=3)] == ["20201218"]
+
+
+def test_issues_of_a_year_or_month_and_every_id_newest_first(session: Session) -> None:
+    for issue_id in ("20210114", "20210305", "20201218", "20210312", "20210219"):
+        upsert_issue(session, make_issue(issue_id), "raw", f"{issue_id}.md")
+    mark_published(session, "20210305")
+    session.commit()
+    assert [i.id for i in issues_in_period(session, "2021")] == [
+        "20210312",
+        "20210305",
+        "20210219",
+        "20210114",
+    ]
+    assert [i.id for i in issues_in_period(session, "202103")] == ["20210312", "20210305"]
+    assert [i.id for i in issues_in_period(session, "202103", published_only=True)] == ["20210305"]
+    assert issues_in_period(session, "2019") == []
+    assert issues_in_period(session, "%") == []  # a pattern character is only a character
+    assert issue_ids(session) == ["20210312", "20210305", "20210219", "20210114", "20201218"]
+    assert issue_ids(session, published_only=True) == ["20210305"]
 
 
 def test_empty_archive(session: Session) -> None:
