@@ -6,10 +6,11 @@ shows it or sends it, except to an admin in a private chat (`published_only_for`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -22,7 +23,14 @@ from bot.handlers.common import (
     services_of,
     texts_of,
 )
-from bot.handlers.keyboards import IssueEntry, ResultEntry, SendIssue, SendItem, ShowSearchPage
+from bot.handlers.keyboards import (
+    IssueEntry,
+    ResultEntry,
+    SendIssue,
+    SendItem,
+    ShowIssuesPage,
+    ShowSearchPage,
+)
 from bot.handlers.texts import Texts
 from bot.handlers.views import (
     ISSUES_LISTED,
@@ -62,20 +70,32 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def issues(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List recent issues, each with a button that sends it."""
+    """List the issues, newest first, a page at a time, each with a button that sends it."""
     t = texts_of(update)
     services = services_of(context)
     published_only = published_only_for(update, services)
     with services.session() as session:
         register_chat(session, update)
-        entries = [
-            IssueEntry(r.id, r.item_count, waiting=r.published_at is None)
-            for r in storage.list_issues(session, ISSUES_LISTED, published_only=published_only)
-        ]
-    if not entries:
-        await reply(update, t.no_issues)
-        return
-    await reply(update, issues_text(t, entries), keyboards.issues_keyboard(t, entries))
+        view = issues_page(session, t, 0, published_only=published_only)
+    await reply(update, view.text, view.markup)
+
+
+def issues_page(session: Session, t: Texts, page: int, *, published_only: bool) -> PageView:
+    """One page of the issue list; a page past the end (the archive shrank) shows the last."""
+    total = storage.count_issues(session, published_only=published_only)
+    if not total:
+        return PageView(t.no_issues, None, None)
+    page = clamp_page(page, total, ISSUES_LISTED)
+    records = storage.list_issues(
+        session, ISSUES_LISTED, page * ISSUES_LISTED, published_only=published_only
+    )
+    entries = _entries(records)
+    pages = page_count(total, ISSUES_LISTED)
+    return PageView(
+        issues_text(t, entries, page=page, pages=pages),
+        keyboards.issues_keyboard(t, entries, page=page, pages=pages),
+        None,
+    )
 
 
 async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -94,7 +114,7 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             record = _visible_issue(session, issue_id, published_only)
             found = [record] if record else []
-        entries = [IssueEntry(r.id, r.item_count, waiting=r.published_at is None) for r in found]
+        entries = _entries(found)
         ids = storage.issue_ids(session, published_only=published_only)
     if len(entries) == 1:
         services.request_messages(chat_id, entries[0].issue_id)
@@ -113,7 +133,8 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 class PageView:
     text: str
     markup: InlineKeyboardMarkup | None
-    ref: str | None  # how the buttons refer to the query; None when there are no results
+    # How a search's buttons refer to its query; None for no results and for the issue list.
+    ref: str | None
 
 
 def search_page(
@@ -147,6 +168,10 @@ def search_page(
         keyboards.search_keyboard(t, entries, page=page, pages=pages, ref=ref),
         ref,
     )
+
+
+def _entries(records: Iterable[IssueRecord]) -> list[IssueEntry]:
+    return [IssueEntry(r.id, r.item_count, waiting=r.published_at is None) for r in records]
 
 
 def _visible_issue(session: Session, issue_id: str, published_only: bool) -> IssueRecord | None:
@@ -192,7 +217,8 @@ async def _search(
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Act on an inline button: send an issue or an item, or turn a search page."""
+    """Act on an inline button: send an issue or an item, or turn a page of a search or of
+    the issue list."""
     query = update.callback_query
     assert query is not None  # registered for callback queries only
     t = texts_of(update)
@@ -203,6 +229,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer(await _send(update, context, t, issue_id, number))
         case ShowSearchPage(page, ref):
             await _turn_page(update, context, t, page, ref)
+        case ShowIssuesPage(page):
+            await _turn_issues_page(update, context, t, page)
         case None:
             await query.answer(t.stale_button)
 
@@ -242,6 +270,24 @@ async def _turn_page(
         await query.answer(t.search_expired, show_alert=True)
         return
     await query.answer()
+    await _show(query, view)
+
+
+async def _turn_issues_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, t: Texts, page: int
+) -> None:
+    query = update.callback_query
+    assert query is not None  # called for a button only
+    services = services_of(context)
+    published_only = published_only_for(update, services)
+    with services.session() as session:
+        view = issues_page(session, t, page, published_only=published_only)
+    await query.answer()
+    await _show(query, view)
+
+
+async def _show(query: CallbackQuery, view: PageView) -> None:
+    """Show `view` in place of the message whose button was pressed."""
     try:
         await query.edit_message_text(view.text, reply_markup=view.markup)
     except BadRequest as error:

@@ -5,6 +5,7 @@ Callback data is at most 64 bytes, so it names things compactly:
     i:<issue_id>             send an issue           (i:20210305)
     t:<issue_id>:<number>    send one item           (t:20210305:3)
     s:<page>:<query ref>     show a page of a search (s:2:GPT 机器人)
+    l:<page>                 show a page of the issue list (l:1)
 
 A search query is carried in the data itself when it fits, so paging works after a restart
 and on old messages; a longer one is referred to by a digest (`#…`) and kept in the database
@@ -14,7 +15,7 @@ and on old messages; a longer one is referred to by a digest (`#…`) and kept i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -43,7 +44,12 @@ class ShowSearchPage:
     query_ref: str  # the query itself, or DIGEST_PREFIX + a digest of it
 
 
-Callback = SendIssue | SendItem | ShowSearchPage
+@dataclass(frozen=True)
+class ShowIssuesPage:
+    page: int  # 0-based, newest issues first
+
+
+Callback = SendIssue | SendItem | ShowSearchPage | ShowIssuesPage
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ def encode(callback: Callback) -> str:
             data = f"t:{issue_id}:{number}"
         case ShowSearchPage(page, query_ref):
             data = f"s:{page}:{query_ref}"
+        case ShowIssuesPage(page):
+            data = f"l:{page}"
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -87,6 +95,8 @@ def decode(data: str | None) -> Callback | None:
         page, _, ref = rest.partition(":")
         if page.isdigit() and ref:
             return ShowSearchPage(int(page), ref)
+    if kind == "l" and rest.isdigit():
+        return ShowIssuesPage(int(rest))
     return None
 
 
@@ -103,19 +113,22 @@ def is_digest(ref: str) -> bool:
     return ref.startswith(DIGEST_PREFIX)
 
 
-def issues_keyboard(t: Texts, issues: Sequence[IssueEntry]) -> InlineKeyboardMarkup:
-    """One button per issue; pressing it sends that issue to the chat."""
-    return InlineKeyboardMarkup(
+def issues_keyboard(
+    t: Texts, issues: Sequence[IssueEntry], *, page: int = 0, pages: int = 1
+) -> InlineKeyboardMarkup:
+    """One button per issue (pressing it sends that issue to the chat), then ‹ previous /
+    next › as needed (older issues are on later pages)."""
+    rows = [
         [
-            [
-                InlineKeyboardButton(
-                    t.issue_button.format(issue_id=entry.issue_id, items=entry.items),
-                    callback_data=encode(SendIssue(entry.issue_id)),
-                )
-            ]
-            for entry in issues
+            InlineKeyboardButton(
+                t.issue_button.format(issue_id=entry.issue_id, items=entry.items),
+                callback_data=encode(SendIssue(entry.issue_id)),
+            )
         ]
-    )
+        for entry in issues
+    ]
+    nav = _nav(t, page, pages, ShowIssuesPage)
+    return InlineKeyboardMarkup([*rows, nav] if nav else rows)
 
 
 def search_keyboard(
@@ -131,18 +144,20 @@ def search_keyboard(
         ]
         for entry in results
     ]
+    nav = _nav(t, page, pages, lambda to: ShowSearchPage(to, ref))
+    return InlineKeyboardMarkup([*rows, nav] if nav else rows)
+
+
+def _nav(
+    t: Texts, page: int, pages: int, show: Callable[[int], Callback]
+) -> list[InlineKeyboardButton]:
+    """‹ previous / next › buttons, those that lead somewhere."""
     nav = []
     if page > 0:
-        nav.append(
-            InlineKeyboardButton(t.previous, callback_data=encode(ShowSearchPage(page - 1, ref)))
-        )
+        nav.append(InlineKeyboardButton(t.previous, callback_data=encode(show(page - 1))))
     if page + 1 < pages:
-        nav.append(
-            InlineKeyboardButton(t.next, callback_data=encode(ShowSearchPage(page + 1, ref)))
-        )
-    if nav:
-        rows.append(nav)
-    return InlineKeyboardMarkup(rows)
+        nav.append(InlineKeyboardButton(t.next, callback_data=encode(show(page + 1))))
+    return nav
 
 
 def shorten(text: str, limit: int) -> str:

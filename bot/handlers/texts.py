@@ -82,6 +82,7 @@ class Texts:
     everything: str
     no_issues: str
     issues_header: str
+    issues_page_header: str
     issue_line: str
     issue_waiting: str
     issue_button: str
@@ -196,6 +197,7 @@ EN = Texts(
     everything="everything",
     no_issues="There are no issues yet.",
     issues_header="<b>Recent issues</b> (tap one to get it):",
+    issues_page_header="<b>Issues</b>, newest first, page {page}/{pages} (tap one to get it):",
     issue_line="• <code>{issue_id}</code> — {items:item|items}",
     issue_waiting=" ⏳ not published yet, readers cannot see it",
     issue_button="{issue_id} · {items:item|items}",
@@ -320,6 +322,7 @@ ZH = Texts(
     everything="全部",
     no_issues="还没有任何一期。",
     issues_header="<b>最近几期</b>（点击即可获取）：",
+    issues_page_header="<b>往期</b>（由新到旧，第 {page}/{pages} 页，点击即可获取）：",
     issue_line="• <code>{issue_id}</code> — {items} 条",
     issue_waiting=" ⏳ 尚未发布，读者看不到",
     issue_button="{issue_id} · {items} 条",

@@ -194,8 +194,10 @@ def usage_with_example(template: str, t: Texts, issue_ids: Sequence[str]) -> str
     return f"{template.format(example=example)}\n{valid_ids_text(t, issue_ids)}"
 
 
-def issues_text(t: Texts, issues: Sequence[IssueEntry]) -> str:
-    return "\n".join([t.issues_header, *_issue_lines(t, issues)])
+def issues_text(t: Texts, issues: Sequence[IssueEntry], *, page: int = 0, pages: int = 1) -> str:
+    """A page of the issue list; the header names the page when there are several."""
+    header = t.issues_page_header.format(page=page + 1, pages=pages) if pages > 1 else None
+    return "\n".join([header or t.issues_header, *_issue_lines(t, issues)])
 
 
 def _issue_lines(t: Texts, issues: Iterable[IssueEntry]) -> Iterable[str]:

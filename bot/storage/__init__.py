@@ -24,6 +24,7 @@ from bot.storage.files import (
 )
 from bot.storage.issues import (
     UpsertResult,
+    count_issues,
     get_issue,
     get_item,
     issue_for_update,
@@ -100,6 +101,7 @@ __all__ = [
     "bad_files",
     "chats_receiving",
     "claim_pending",
+    "count_issues",
     "current_revision",
     "deactivate_chat",
     "describe",

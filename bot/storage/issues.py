@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import text
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from bot.content.types import Issue, Item
 from bot.storage.models import IssueRecord, ItemRecord, utcnow
@@ -125,6 +125,13 @@ def issues_in_period(
     if published_only:
         statement = statement.where(col(IssueRecord.published_at).is_not(None))
     return list(session.exec(statement.order_by(col(IssueRecord.id).desc())))
+
+
+def count_issues(session: Session, *, published_only: bool = False) -> int:
+    statement = select(func.count()).select_from(IssueRecord)
+    if published_only:
+        statement = statement.where(col(IssueRecord.published_at).is_not(None))
+    return session.exec(statement).one()
 
 
 def issue_ids(session: Session, *, published_only: bool = False) -> list[str]:

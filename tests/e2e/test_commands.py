@@ -296,6 +296,34 @@ async def test_issues_lists_recent_issues_and_a_button_sends_one(
     assert header["text"] == shown(expected_messages("20201218")[0])
 
 
+async def test_issues_pages_through_a_long_archive(
+    fakegram: Fakegram, bot_factory: Callable[..., BotProcess]
+) -> None:
+    bot = bot_factory()
+    older = [f"202001{day:02d}" for day in range(1, 9)]  # 8 more: 12 issues, two pages
+    for issue_id in older:
+        intro = f"> 导读： 本期为 AI 简报 {issue_id} 期"
+        item = f"# 1. [新闻 {issue_id}](https://example.com/{issue_id}) | 来源\n\n正文。\n"
+        (bot.issues_dir / f"{issue_id}.md").write_text(f"{intro}\n\n{item}", encoding="utf-8")
+    bot.start()
+    bot.wait_for_log("scan done")
+    chat = await reader(fakegram, 1551)
+    (listing,) = await chat.say("/issues")
+    assert listing["text"].startswith("Issues, newest first, page 1/2")
+    first = ["i:20210305", "i:20210219", "i:20210114", "i:20201218"] + [
+        f"i:{i}" for i in reversed(older[2:])
+    ]
+    assert [b["callback_data"] for b in buttons(listing)] == [*first, "l:1"]
+
+    assert not (await chat.press(listing, "l:1"))["text"]  # a silent answer, then the edit
+    edited = await poll(lambda: edited_message(fakegram, listing, 1), "page 2 was not shown")
+    assert edited["text"].startswith("Issues, newest first, page 2/2")
+    assert [b["callback_data"] for b in buttons(edited)] == ["i:20200102", "i:20200101", "l:0"]
+    await chat.press(edited, "l:0")
+    back = await poll(lambda: edited_message(fakegram, listing, 2), "page 1 was not shown again")
+    assert [b["callback_data"] for b in buttons(back)] == [*first, "l:1"]
+
+
 async def test_issue_sends_one_and_bad_ids_get_helpful_replies(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:

@@ -13,6 +13,7 @@ from bot.handlers.keyboards import (
     ResultEntry,
     SendIssue,
     SendItem,
+    ShowIssuesPage,
     ShowSearchPage,
 )
 from bot.handlers.texts import EN, ZH
@@ -27,6 +28,8 @@ from bot.handlers.texts import EN, ZH
         ShowSearchPage(0, "GPT"),
         ShowSearchPage(12, "GPT 机器人"),
         ShowSearchPage(1, "a:b:c"),  # a colon in the query survives
+        ShowIssuesPage(0),
+        ShowIssuesPage(42),
     ],
 )
 def test_round_trip(callback: keyboards.Callback) -> None:
@@ -34,7 +37,11 @@ def test_round_trip(callback: keyboards.Callback) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", [None, "", "x", "i:", "t:20210305", "t:20210305:x", "s:x:GPT", "s:1:", "zz:1"]
+    "data",
+    [
+        *(None, "", "x", "i:", "t:20210305", "t:20210305:x", "s:x:GPT", "s:1:", "zz:1"),
+        *("l:", "l:x", "l:-1"),
+    ],
 )
 def test_unknown_data_decodes_to_none(data: str | None) -> None:
     assert keyboards.decode(data) is None
@@ -79,6 +86,17 @@ def test_issues_keyboard_has_one_button_per_issue() -> None:
 
 def results(first: int, count: int) -> list[ResultEntry]:
     return [ResultEntry(first + i, "20210305", i + 1, f"Title {first + i}") for i in range(count)]
+
+
+def test_issues_keyboard_pages_to_older_and_back_to_newer_issues() -> None:
+    entries = [IssueEntry("20210305", 12)]
+    first = buttons(keyboards.issues_keyboard(EN, entries, page=0, pages=3))
+    assert first[-1] == [("Next ›", "l:1")]
+    middle = buttons(keyboards.issues_keyboard(ZH, entries, page=1, pages=3))
+    assert middle[-1] == [("‹ 上一页", "l:0"), ("下一页 ›", "l:2")]
+    last = buttons(keyboards.issues_keyboard(EN, entries, page=2, pages=3))
+    assert last[-1] == [("‹ Previous", "l:1")]
+    assert len(buttons(keyboards.issues_keyboard(EN, entries))) == 1  # one page: no row
 
 
 def test_search_keyboard_first_middle_last_and_single_page() -> None:

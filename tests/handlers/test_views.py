@@ -170,6 +170,17 @@ def test_too_long_keyword_is_shortened_and_escaped(t: Texts) -> None:
 
 
 @LANGUAGES
+def test_the_issue_list_names_its_page_when_there_are_several(t: Texts) -> None:
+    entries = [IssueEntry("20210305", 9), IssueEntry("20210219", 8, waiting=True)]
+    one = views.issues_text(t, entries).split("\n")
+    assert one[0] == t.issues_header
+    assert one[2].endswith(t.issue_waiting)
+    paged = views.issues_text(t, entries, page=1, pages=3)
+    assert_telegram_html(paged)
+    assert paged.split("\n")[0] == t.issues_page_header.format(page=2, pages=3)
+
+
+@LANGUAGES
 def test_a_year_lists_its_issues_and_points_to_a_month_for_the_rest(t: Texts) -> None:
     issues = [IssueEntry(f"2021{month:02d}01", 8) for month in range(12, 0, -1)]
     lines = views.period_text(t, "2021", issues).split("\n")

@@ -10,6 +10,7 @@ from bot.storage import (
     UpsertResult,
     bad_file_problem,
     bad_files,
+    count_issues,
     forget_bad_file,
     get_issue,
     get_item,
@@ -99,6 +100,8 @@ def test_issues_of_a_year_or_month_and_every_id_newest_first(session: Session) -
     assert issues_in_period(session, "%") == []  # a pattern character is only a character
     assert issue_ids(session) == ["20210312", "20210305", "20210219", "20210114", "20201218"]
     assert issue_ids(session, published_only=True) == ["20210305"]
+    assert count_issues(session) == 5
+    assert count_issues(session, published_only=True) == 1
 
 
 def test_empty_archive(session: Session) -> None:
