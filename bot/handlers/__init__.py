@@ -60,7 +60,8 @@ def register_handlers(app: Application) -> None:
     typed = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & new_messages
     app.add_handler(MessageHandler(typed, archive.text_search))
 
-    # 4. Inline buttons of /issues and /search; every callback query is answered there.
+    # 4. Inline buttons (issues, search pages, subscriptions); every callback query is
+    # answered there.
     app.add_handler(CallbackQueryHandler(archive.button))
 
     # 5. Last: an unknown command in a private chat gets a pointer to /help. In groups other

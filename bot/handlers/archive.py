@@ -10,26 +10,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import storage
-from bot.handlers import keyboards
+from bot.handlers import keyboards, user
 from bot.handlers.common import (
     published_only_for,
     register_chat,
     reply,
     services_of,
+    show_in_place,
     texts_of,
 )
 from bot.handlers.keyboards import (
+    DropSubscription,
     IssueEntry,
     ResultEntry,
     SendIssue,
     SendItem,
     ShowIssuesPage,
     ShowSearchPage,
+    SubscribeAll,
 )
 from bot.handlers.texts import Texts
 from bot.handlers.views import (
@@ -217,8 +219,8 @@ async def _search(
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Act on an inline button: send an issue or an item, or turn a page of a search or of
-    the issue list."""
+    """Act on an inline button: send an issue or an item, turn a page of a search or of the
+    issue list, or change the chat's subscriptions."""
     query = update.callback_query
     assert query is not None  # registered for callback queries only
     t = texts_of(update)
@@ -231,6 +233,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _turn_page(update, context, t, page, ref)
         case ShowIssuesPage(page):
             await _turn_issues_page(update, context, t, page)
+        case SubscribeAll(in_list):
+            await user.subscribe_pressed(update, context, in_list=in_list)
+        case DropSubscription(subscription_id):
+            await user.drop_pressed(update, context, subscription_id)
         case None:
             await query.answer(t.stale_button)
 
@@ -270,7 +276,7 @@ async def _turn_page(
         await query.answer(t.search_expired, show_alert=True)
         return
     await query.answer()
-    await _show(query, view)
+    await show_in_place(query, view.text, view.markup)
 
 
 async def _turn_issues_page(
@@ -283,14 +289,4 @@ async def _turn_issues_page(
     with services.session() as session:
         view = issues_page(session, t, page, published_only=published_only)
     await query.answer()
-    await _show(query, view)
-
-
-async def _show(query: CallbackQuery, view: PageView) -> None:
-    """Show `view` in place of the message whose button was pressed."""
-    try:
-        await query.edit_message_text(view.text, reply_markup=view.markup)
-    except BadRequest as error:
-        # A double tap asks for the page already shown; that is not an error.
-        if "not modified" not in error.message:
-            raise
+    await show_in_place(query, view.text, view.markup)

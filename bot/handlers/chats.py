@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot import storage
 from bot.handlers.common import services_of
+from bot.handlers.keyboards import greeting_keyboard
 from bot.handlers.texts import texts_for
 from bot.handlers.views import display_name, help_text
 
@@ -71,11 +72,12 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def _greet(context: ContextTypes.DEFAULT_TYPE, change: ChatMemberUpdated) -> None:
-    """What the bot does and how to subscribe, in the language of whoever added it."""
+    """What the bot does and how to subscribe (a button does it), in the language of whoever
+    added it."""
     t = texts_for(change.from_user.language_code)
     text = help_text(t, name=display_name(None, change.chat.title))
     try:
-        await context.bot.send_message(change.chat.id, text)
+        await context.bot.send_message(change.chat.id, text, reply_markup=greeting_keyboard(t))
     except TelegramError as error:  # added without the right to write, say: no greeting then
         log.info("no greeting chat=%s reason=%r", change.chat.id, str(error))
 

@@ -6,9 +6,9 @@ import asyncio
 import logging
 
 from sqlmodel import Session
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ContextTypes
 
 from bot import storage
@@ -88,3 +88,19 @@ async def reply(
         )
         await asyncio.sleep(wait)
         return await message.reply_text(text, reply_markup=reply_markup, do_quote=quote)
+
+
+async def show_in_place(
+    query: CallbackQuery, text: str | None, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Put `text` and `markup` on the message whose button was pressed (`text` None: only
+    take its buttons away)."""
+    try:
+        if text is None:
+            await query.edit_message_reply_markup(None)
+        else:
+            await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        # A double tap asks for what is already shown; that is not an error.
+        if "not modified" not in error.message:
+            raise

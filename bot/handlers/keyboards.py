@@ -6,6 +6,8 @@ Callback data is at most 64 bytes, so it names things compactly:
     t:<issue_id>:<number>    send one item           (t:20210305:3)
     s:<page>:<query ref>     show a page of a search (s:2:GPT 机器人)
     l:<page>                 show a page of the issue list (l:1)
+    a  /  a:l                subscribe to every issue, from the greeting / the subscriptions
+    u:<subscription id>      drop one subscription, from the subscriptions (u:17)
 
 A search query is carried in the data itself when it fits, so paging works after a restart
 and on old messages; a longer one is referred to by a digest (`#…`) and kept in the database
@@ -49,7 +51,17 @@ class ShowIssuesPage:
     page: int  # 0-based, newest issues first
 
 
-Callback = SendIssue | SendItem | ShowSearchPage | ShowIssuesPage
+@dataclass(frozen=True)
+class SubscribeAll:
+    in_list: bool  # pressed under the subscriptions (shown again) rather than the greeting
+
+
+@dataclass(frozen=True)
+class DropSubscription:
+    subscription_id: int
+
+
+Callback = SendIssue | SendItem | ShowSearchPage | ShowIssuesPage | SubscribeAll | DropSubscription
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,12 @@ class IssueEntry:
     issue_id: str
     items: int
     waiting: bool = False  # stored, not published yet (PUBLISH_CRON): only admins see it
+
+
+@dataclass(frozen=True)
+class FollowedEntry:
+    subscription_id: int
+    keyword: str | None  # as the reader wrote it; None: every issue
 
 
 @dataclass(frozen=True)
@@ -77,6 +95,10 @@ def encode(callback: Callback) -> str:
             data = f"s:{page}:{query_ref}"
         case ShowIssuesPage(page):
             data = f"l:{page}"
+        case SubscribeAll(in_list):
+            data = "a:l" if in_list else "a"
+        case DropSubscription(subscription_id):
+            data = f"u:{subscription_id}"
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -97,6 +119,10 @@ def decode(data: str | None) -> Callback | None:
             return ShowSearchPage(int(page), ref)
     if kind == "l" and rest.isdigit():
         return ShowIssuesPage(int(rest))
+    if kind == "a" and rest in ("", "l"):
+        return SubscribeAll(in_list=rest == "l")
+    if kind == "u" and rest.isdigit():
+        return DropSubscription(int(rest))
     return None
 
 
@@ -129,6 +155,33 @@ def issues_keyboard(
     ]
     nav = _nav(t, page, pages, ShowIssuesPage)
     return InlineKeyboardMarkup([*rows, nav] if nav else rows)
+
+
+def greeting_keyboard(t: Texts) -> InlineKeyboardMarkup:
+    """The greeting's one button, for a chat that follows nothing yet: subscribe."""
+    button = InlineKeyboardButton(t.subscribe_button, callback_data=encode(SubscribeAll(False)))
+    return InlineKeyboardMarkup([[button]])
+
+
+def subscriptions_keyboard(t: Texts, followed: Sequence[FollowedEntry]) -> InlineKeyboardMarkup:
+    """A button per subscription that drops it; with none, one that subscribes."""
+    if not followed:
+        subscribe = encode(SubscribeAll(in_list=True))
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t.subscribe_button, callback_data=subscribe)]]
+        )
+    rows = [
+        [
+            InlineKeyboardButton(
+                t.unsubscribe_button
+                if entry.keyword is None
+                else t.unfollow_button.format(keyword=shorten(entry.keyword, MAX_BUTTON_TITLE)),
+                callback_data=encode(DropSubscription(entry.subscription_id)),
+            )
+        ]
+        for entry in followed
+    ]
+    return InlineKeyboardMarkup(rows)
 
 
 def search_keyboard(

@@ -79,6 +79,9 @@ class Texts:
     subscriptions_all: str
     subscriptions_keywords: str
     subscriptions_none: str
+    subscribe_button: str
+    unsubscribe_button: str
+    unfollow_button: str
     everything: str
     no_issues: str
     issues_header: str
@@ -194,6 +197,9 @@ EN = Texts(
     subscriptions_all="This chat gets <b>every new issue</b>.",
     subscriptions_keywords="This chat gets the items that mention: {keywords}",
     subscriptions_none="This chat is not subscribed.",
+    subscribe_button="📬 Subscribe to every issue",
+    unsubscribe_button="🔕 Unsubscribe from every issue",
+    unfollow_button="✕ {keyword}",
     everything="everything",
     no_issues="There are no issues yet.",
     issues_header="<b>Recent issues</b> (tap one to get it):",
@@ -319,6 +325,9 @@ ZH = Texts(
     subscriptions_all="本聊天订阅了<b>每一期</b>。",
     subscriptions_keywords="本聊天只接收提到这些关键词的新闻：{keywords}",
     subscriptions_none="本聊天没有订阅。",
+    subscribe_button="📬 订阅每一期",
+    unsubscribe_button="🔕 取消订阅每一期",
+    unfollow_button="✕ {keyword}",
     everything="全部",
     no_issues="还没有任何一期。",
     issues_header="<b>最近几期</b>（点击即可获取）：",

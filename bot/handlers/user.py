@@ -1,15 +1,19 @@
-"""Reader commands about this chat: /start, /help, /subscribe, /unsubscribe, /subscriptions."""
+"""Reader commands about this chat: /start, /help, /subscribe, /unsubscribe, /subscriptions,
+and the buttons under the greeting and the subscriptions that do the same."""
 
 from __future__ import annotations
 
 import logging
 
 from sqlmodel import Session
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import storage
-from bot.handlers.common import register_chat, reply, services_of, texts_of
+from bot.handlers import keyboards
+from bot.handlers.common import register_chat, reply, services_of, show_in_place, texts_of
+from bot.handlers.keyboards import FollowedEntry
+from bot.handlers.texts import Texts
 from bot.handlers.views import (
     MAX_KEYWORDS_AT_ONCE,
     MAX_KEYWORDS_PER_CHAT,
@@ -36,14 +40,18 @@ def _terms(update: Update) -> list[str]:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet, register the chat (reactivating it if it had gone away) and show the commands."""
+    t = texts_of(update)
     services = services_of(context)
     with services.session() as session:
-        register_chat(session, update, reactivate=True)
+        chat_id = register_chat(session, update, reactivate=True)
+        # A chat that follows nothing yet gets a button for what most readers want.
+        new = not storage.subscriptions_of(session, chat_id)
     user = update.effective_user
     chat = update.effective_chat
     name = display_name(user.first_name if user else None, chat.title if chat else None)
     admin = services.is_admin(user.id if user else None)
-    await reply(update, help_text(texts_of(update), name=name, admin=admin))
+    markup = keyboards.greeting_keyboard(t) if new else None
+    await reply(update, help_text(t, name=name, admin=admin), markup)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -90,11 +98,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     with services_of(context).session() as session:
         chat_id = register_chat(session, update)
         if not keywords:
-            removed = storage.unsubscribe(session, chat_id)
-            # "No more issues" includes the rest of one on its way.
-            dropped = storage.drop_pending_for_chat(session, chat_id, UNSUBSCRIBED)
-            if dropped:
-                log.info("unsubscribed, pending dropped chat=%s deliveries=%d", chat_id, dropped)
+            removed = _stop_everything(session, chat_id)
             text = t.unsubscribed_all if removed else f"{t.not_subscribed}\n{t.subscribe_hint}"
         else:
             dropped = [k for k in keywords if storage.unsubscribe(session, chat_id, k)]
@@ -111,6 +115,16 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await reply(update, text)
 
 
+def _stop_everything(session: Session, chat_id: int) -> int:
+    """Drop every subscription of the chat; returns how many there were."""
+    removed = storage.unsubscribe(session, chat_id)
+    # "No more issues" includes the rest of one on its way.
+    dropped = storage.drop_pending_for_chat(session, chat_id, UNSUBSCRIBED)
+    if dropped:
+        log.info("unsubscribed, pending dropped chat=%s deliveries=%d", chat_id, dropped)
+    return removed
+
+
 def _drop_not_followed(session: Session, chat_id: int) -> None:
     # A reader who narrowed what they follow expects the rest of a broadcast to narrow too.
     if dropped := storage.drop_deliveries_not_followed(session, chat_id, UNFOLLOWED):
@@ -118,11 +132,61 @@ def _drop_not_followed(session: Session, chat_id: int) -> None:
 
 
 async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show what this chat is subscribed to."""
+    """Show what this chat is subscribed to, with a button to drop each subscription."""
+    t = texts_of(update)
     with services_of(context).session() as session:
         chat_id = register_chat(session, update)
-        current = storage.subscription_labels(session, chat_id)
-    await reply(update, subscriptions_text(texts_of(update), current))
+        text, markup = _subscriptions_view(session, t, chat_id)
+    await reply(update, text, markup)
+
+
+def _subscriptions_view(
+    session: Session, t: Texts, chat_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    current = storage.followed(session, chat_id)
+    entries = [FollowedEntry(f.id, f.label) for f in current]
+    text = subscriptions_text(t, [f.label for f in current])
+    return text, keyboards.subscriptions_keyboard(t, entries)
+
+
+async def subscribe_pressed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, in_list: bool
+) -> None:
+    """The subscribe button: under the greeting it goes away and the answer is a message, as
+    for /subscribe; under the subscriptions, they are shown again."""
+    query = update.callback_query
+    assert query is not None  # called for a button only
+    t = texts_of(update)
+    with services_of(context).session() as session:
+        chat_id = register_chat(session, update, reactivate=True)
+        added = storage.subscribe(session, chat_id)
+        text, markup = _subscriptions_view(session, t, chat_id)
+    await query.answer()
+    if in_list:
+        await show_in_place(query, text, markup)
+    else:
+        await show_in_place(query, None)
+        await reply(update, subscribed_text(t, added, []))
+
+
+async def drop_pressed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, subscription_id: int
+) -> None:
+    """A button under the subscriptions: drop that one, as /unsubscribe would, and show the
+    rest (a subscription already gone just shows what is left)."""
+    query = update.callback_query
+    assert query is not None  # called for a button only
+    t = texts_of(update)
+    with services_of(context).session() as session:
+        chat_id = register_chat(session, update)
+        gone = storage.subscription_of(session, chat_id, subscription_id)
+        if gone is not None and gone.keyword is None:
+            _stop_everything(session, chat_id)
+        elif gone is not None and storage.unsubscribe(session, chat_id, gone.keyword):
+            _drop_not_followed(session, chat_id)
+        text, markup = _subscriptions_view(session, t, chat_id)
+    await query.answer()
+    await show_in_place(query, text, markup)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

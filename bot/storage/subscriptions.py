@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import update
@@ -117,13 +118,38 @@ def _listed_order(keyword: str | None) -> tuple[bool, str]:
     return keyword is not None, keyword or ""
 
 
+@dataclass(frozen=True)
+class Followed:
+    """One subscription of a chat: its row id (for buttons), the keyword as matched (None:
+    everything) and as the reader wrote it."""
+
+    id: int
+    keyword: str | None
+    label: str | None
+
+
+def followed(session: Session, chat_id: int) -> list[Followed]:
+    """The chat's subscriptions in `subscriptions_of` order."""
+    rows = session.exec(
+        select(Subscription.id, Subscription.keyword, Subscription.label).where(
+            col(Subscription.chat_id) == chat_id
+        )
+    ).all()
+    found = [Followed(row_id, keyword, label or keyword) for row_id, keyword, label in rows]
+    return sorted(found, key=lambda f: _listed_order(f.keyword))
+
+
 def subscription_labels(session: Session, chat_id: int) -> list[str | None]:
     """`subscriptions_of` as the reader wrote the keywords, to show them."""
-    rows = session.exec(
-        select(Subscription.keyword, Subscription.label).where(col(Subscription.chat_id) == chat_id)
-    ).all()
-    ordered = sorted(rows, key=lambda row: _listed_order(row[0]))
-    return [label or keyword for keyword, label in ordered]
+    return [f.label for f in followed(session, chat_id)]
+
+
+def subscription_of(session: Session, chat_id: int, subscription_id: int) -> Followed | None:
+    """The chat's subscription with that row id; None if it is gone (or another chat's)."""
+    row = session.get(Subscription, subscription_id)
+    if row is None or row.id is None or row.chat_id != chat_id:
+        return None
+    return Followed(row.id, row.keyword, row.label or row.keyword)
 
 
 def audience_for_issue(

@@ -130,6 +130,43 @@ async def test_start_greets_registers_the_chat_and_lists_the_commands(
         assert chat.type == "private"
 
 
+async def test_subscription_buttons_subscribe_drop_each_and_subscribe_again(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1151)
+    (greeting,) = await chat.say("/start")
+    assert [b["callback_data"] for b in buttons(greeting)] == ["a"]  # a chat new to the bot
+    since = await chat.last_seq()
+    await chat.press(greeting, "a")
+    (confirmed,) = await fakegram.wait_for_messages(1, chat.chat_id, since)
+    assert "every new issue" in confirmed["text"]
+    assert not buttons(await poll(lambda: edited_message(fakegram, greeting, 1), "no edit"))
+    (again,) = await chat.say("/start")
+    assert not buttons(again)  # subscribed now: nothing to offer
+
+    await chat.say("/subscribe GPT 芯片")
+    (listed,) = await chat.say("/subscriptions")
+    with database(running_bot)() as session:
+        ids = {f.label: f.id for f in storage.followed(session, chat.chat_id)}
+    assert [(b["text"], b["callback_data"]) for b in buttons(listed)] == [
+        ("✕ GPT", f"u:{ids['GPT']}"),
+        ("✕ 芯片", f"u:{ids['芯片']}"),
+    ]
+    await chat.press(listed, f"u:{ids['GPT']}")
+    edited = await poll(lambda: edited_message(fakegram, listed, 1), "GPT was not dropped")
+    assert "“芯片”" in edited["text"]
+    assert "GPT" not in edited["text"]
+    await chat.press(edited, f"u:{ids['芯片']}")
+    empty = await poll(lambda: edited_message(fakegram, listed, 2), "芯片 was not dropped")
+    assert "not subscribed" in empty["text"]
+    assert [b["callback_data"] for b in buttons(empty)] == ["a:l"]
+    await chat.press(empty, "a:l")
+    everything = await poll(lambda: edited_message(fakegram, listed, 3), "no resubscription")
+    assert "every new issue" in everything["text"]
+    with database(running_bot)() as session:
+        assert storage.subscriptions_of(session, chat.chat_id) == [None]
+
+
 async def test_subscribe_keywords_subscriptions_and_unsubscribe(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
@@ -557,7 +594,10 @@ async def test_a_group_is_registered_when_added_and_deactivated_when_the_bot_is_
     assert "/subscribe" in hello["text"]
     await poll(lambda: chat_row() is not None, "the group was not registered")
     group = Chat(fakegram, 2601, chat_id=-2600)
-    assert "every new issue" in await group.answer("/subscribe@test_bot")
+    since = await group.last_seq()
+    await group.press(hello, "a")  # the greeting's button subscribes the group
+    (confirmed,) = await fakegram.wait_for_messages(1, -2600, since)
+    assert "every new issue" in confirmed["text"]
 
     await set_bot_status(fakegram, -2600, 2601, "kicked")
     row = await poll(lambda: (c := chat_row()) and not c.active and c, "not deactivated")

@@ -9,12 +9,15 @@ from hypothesis import strategies as st
 from bot.handlers import keyboards
 from bot.handlers.keyboards import (
     MAX_CALLBACK_BYTES,
+    DropSubscription,
+    FollowedEntry,
     IssueEntry,
     ResultEntry,
     SendIssue,
     SendItem,
     ShowIssuesPage,
     ShowSearchPage,
+    SubscribeAll,
 )
 from bot.handlers.texts import EN, ZH
 
@@ -30,6 +33,9 @@ from bot.handlers.texts import EN, ZH
         ShowSearchPage(1, "a:b:c"),  # a colon in the query survives
         ShowIssuesPage(0),
         ShowIssuesPage(42),
+        SubscribeAll(in_list=False),
+        SubscribeAll(in_list=True),
+        DropSubscription(17),
     ],
 )
 def test_round_trip(callback: keyboards.Callback) -> None:
@@ -40,7 +46,7 @@ def test_round_trip(callback: keyboards.Callback) -> None:
     "data",
     [
         *(None, "", "x", "i:", "t:20210305", "t:20210305:x", "s:x:GPT", "s:1:", "zz:1"),
-        *("l:", "l:x", "l:-1"),
+        *("l:", "l:x", "l:-1", "a:x", "u:", "u:x"),
     ],
 )
 def test_unknown_data_decodes_to_none(data: str | None) -> None:
@@ -97,6 +103,25 @@ def test_issues_keyboard_pages_to_older_and_back_to_newer_issues() -> None:
     last = buttons(keyboards.issues_keyboard(EN, entries, page=2, pages=3))
     assert last[-1] == [("‹ Previous", "l:1")]
     assert len(buttons(keyboards.issues_keyboard(EN, entries))) == 1  # one page: no row
+
+
+def test_the_greeting_offers_to_subscribe() -> None:
+    assert buttons(keyboards.greeting_keyboard(ZH)) == [[("📬 订阅每一期", "a")]]
+
+
+def test_subscriptions_keyboard_drops_each_or_subscribes_when_there_is_none() -> None:
+    assert buttons(keyboards.subscriptions_keyboard(EN, [])) == [
+        [("📬 Subscribe to every issue", "a:l")]
+    ]
+    assert buttons(keyboards.subscriptions_keyboard(EN, [FollowedEntry(3, None)])) == [
+        [("🔕 Unsubscribe from every issue", "u:3")]
+    ]
+    long = "深度学习" * 20
+    markup = keyboards.subscriptions_keyboard(EN, [FollowedEntry(4, "GPT"), FollowedEntry(9, long)])
+    assert buttons(markup) == [
+        [("✕ GPT", "u:4")],
+        [(f"✕ {keyboards.shorten(long, keyboards.MAX_BUTTON_TITLE)}", "u:9")],
+    ]
 
 
 def test_search_keyboard_first_middle_last_and_single_page() -> None:

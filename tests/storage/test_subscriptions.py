@@ -7,6 +7,7 @@ from bot.storage import (
     MAX_KEYWORD_LENGTH,
     Delivery,
     DeliveryStatus,
+    Followed,
     Notice,
     Subscription,
     audience_for_issue,
@@ -14,11 +15,13 @@ from bot.storage import (
     drop_deliveries_not_followed,
     enqueue_deliveries,
     enqueue_notice,
+    followed,
     normalize_keyword,
     requeue_deliveries,
     subscribe,
     subscribers_for_item,
     subscription_labels,
+    subscription_of,
     subscriptions_of,
     unsubscribe,
     upsert_chat,
@@ -52,6 +55,18 @@ def test_keywords_are_folded_and_deduplicated_and_shown_as_written(chats: Sessio
     assert subscription_labels(chats, 1) == ["GPT", "ＮＬＰ", "检测"]  # what the reader sees
     subscribe(chats, 2)
     assert subscription_labels(chats, 2) == [None]
+
+
+def test_followed_rows_are_found_by_id_only_in_their_own_chat(chats: Session) -> None:
+    subscribe(chats, 1, ["GPT", "检测"])
+    subscribe(chats, 2)
+    mine = followed(chats, 1)
+    assert [(f.keyword, f.label) for f in mine] == [("gpt", "GPT"), ("检测", "检测")]
+    everything = followed(chats, 2)
+    assert [(f.keyword, f.label) for f in everything] == [(None, None)]
+    assert subscription_of(chats, 1, mine[0].id) == Followed(mine[0].id, "gpt", "GPT")
+    assert subscription_of(chats, 1, everything[0].id) is None  # chat 2's: not for chat 1
+    assert subscription_of(chats, 1, 10**6) is None
 
 
 def test_keywords_stored_before_labels_show_folded_until_written_again(chats: Session) -> None:
