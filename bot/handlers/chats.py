@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 
 _PRESENT = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
 _GREETED = {ChatType.GROUP, ChatType.SUPERGROUP}
+# When a group becomes a supergroup, Telegram reports the bot joining the supergroup as well,
+# in no fixed order with the migration messages. A supergroup new to the bot is greeted after
+# this many seconds, and only if no group it knows became that supergroup meanwhile.
+MIGRATION_GRACE = 3.0
 
 
 def is_present(member: ChatMember) -> bool:
@@ -67,8 +71,27 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 log.info("chat reactivated chat=%s", chat.id)
             else:
                 log.info("chat joined chat=%s type=%s", chat.id, chat.type)
-    if greet:
+    if not greet:
+        return
+    if chat.type == ChatType.SUPERGROUP and context.job_queue is not None:
+        context.job_queue.run_once(
+            _greet_unless_migrated, MIGRATION_GRACE, data=change, name=f"greet {chat.id}"
+        )
+    else:
         await _greet(context, change)
+
+
+async def _greet_unless_migrated(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet a supergroup that did not come from a group the bot was in (already greeted)."""
+    assert context.job is not None  # run as a job only
+    change = context.job.data
+    assert isinstance(change, ChatMemberUpdated)  # as `membership` scheduled it
+    with services_of(context).session() as session:
+        group = storage.migrated_into(session, change.chat.id)
+    if group is None:
+        await _greet(context, change)
+    else:
+        log.info("no greeting chat=%s reason=%r", change.chat.id, f"it was the group {group}")
 
 
 async def _greet(context: ContextTypes.DEFAULT_TYPE, change: ChatMemberUpdated) -> None:

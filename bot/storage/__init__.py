@@ -10,6 +10,7 @@ from bot.storage.chats import (
     get_chat,
     has_chats,
     migrate_chat,
+    migrated_into,
     reactivate_chat,
     upsert_chat,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "mark_uncertain",
     "migrate",
     "migrate_chat",
+    "migrated_into",
     "move_deliveries",
     "normalize_keyword",
     "outbox_counts",

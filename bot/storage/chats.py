@@ -19,6 +19,17 @@ def get_chat(session: Session, chat_id: int) -> Chat | None:
     return session.get(Chat, chat_id)
 
 
+def migration_reason(new_id: int) -> str:
+    """Why a group's chat row went inactive: it became the supergroup `new_id`."""
+    return f"migrated to {new_id}"
+
+
+def migrated_into(session: Session, chat_id: int) -> int | None:
+    """The group that became the supergroup `chat_id`, if the bot knew it."""
+    statement = select(Chat.id).where(col(Chat.inactive_reason) == migration_reason(chat_id))
+    return session.exec(statement).first()
+
+
 def upsert_chat(
     session: Session,
     chat_id: int,
@@ -131,7 +142,7 @@ def migrate_chat(
     new.inactive_reason = None
     new.updated_at = now
     old.active = False
-    old.inactive_reason = f"migrated to {new_id}"
+    old.inactive_reason = migration_reason(new_id)
     old.updated_at = now
     session.add_all([new, old])
     session.flush()

@@ -609,6 +609,30 @@ async def test_a_group_is_registered_when_added_and_deactivated_when_the_bot_is_
         assert storage.subscriptions_of(s, -2600) == [None]
 
 
+async def test_a_supergroup_is_greeted_unless_it_was_a_group_the_bot_was_in(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    await fakegram.create_user(2651, "Ann", "en")
+    await fakegram.create_group(
+        -1002650, [2651], title="Super", chat_type="supergroup", bot_member=False
+    )
+    await set_bot_status(fakegram, -1002650, 2651, "member")
+    (hello,) = await fakegram.wait_for_messages(1, -1002650)  # after MIGRATION_GRACE
+    assert hello["text"].startswith("👋 Hello, Super!")
+
+    await fakegram.create_group(-2660, [2651], title="Readers", bot_member=False)
+    await set_bot_status(fakegram, -2660, 2651, "member")
+    await fakegram.wait_for_messages(1, -2660)  # greeted once, as a group
+    # The group becomes a supergroup, and Telegram tells of the bot joining it first.
+    await fakegram.create_group(
+        -1002660, [2651], title="Readers", chat_type="supergroup", bot_member=False
+    )
+    await set_bot_status(fakegram, -1002660, 2651, "member")
+    await fakegram.migrate(-2660, -1002660)
+    running_bot.wait_for_log("no greeting chat=-1002660")
+    assert await fakegram.messages(-1002660) == []
+
+
 # ------------------------------------------------------------------------------ editors
 
 
