@@ -1,4 +1,5 @@
-"""Reader commands about the archive: /latest, /issues, /issue ID, /search, and their buttons.
+"""Reader commands about the archive: /latest, /issues, /issue ID, /search, and the one
+handler of every inline button (those of the subscriptions go on to `user`).
 
 An issue waiting for its PUBLISH_CRON time is not part of a reader's archive yet: none of these
 shows it or sends it, except to an admin in a private chat (`published_only_for`).
@@ -47,6 +48,7 @@ from bot.handlers.views import (
     normalize_issue_id,
     page_count,
     parse_terms,
+    period_shown,
     period_text,
     quoted,
     search_text,
@@ -121,7 +123,7 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(entries) == 1:
         services.request_messages(chat_id, entries[0].issue_id)
     elif entries and period:
-        shown = entries[:ISSUES_LISTED]
+        shown = period_shown(period, entries)
         await reply(update, period_text(t, period, entries), keyboards.issues_keyboard(t, shown))
     elif period:
         await reply(update, empty_period_text(t, period, ids))
@@ -235,8 +237,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _turn_issues_page(update, context, t, page)
         case SubscribeAll(in_list):
             await user.subscribe_pressed(update, context, in_list=in_list)
-        case DropSubscription(subscription_id):
-            await user.drop_pressed(update, context, subscription_id)
+        case DropSubscription(subscription_id, check):
+            await user.drop_pressed(update, context, subscription_id, check)
         case None:
             await query.answer(t.stale_button)
 

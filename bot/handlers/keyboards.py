@@ -7,7 +7,7 @@ Callback data is at most 64 bytes, so it names things compactly:
     s:<page>:<query ref>     show a page of a search (s:2:GPT 机器人)
     l:<page>                 show a page of the issue list (l:1)
     a  /  a:l                subscribe to every issue, from the greeting / the subscriptions
-    u:<subscription id>      drop one subscription, from the subscriptions (u:17)
+    u:<id>:<check>           drop one subscription, from the subscriptions (u:17:9f86d081)
 
 A search query is carried in the data itself when it fits, so paging works after a restart
 and on old messages; a longer one is referred to by a digest (`#…`) and kept in the database
@@ -59,6 +59,14 @@ class SubscribeAll:
 @dataclass(frozen=True)
 class DropSubscription:
     subscription_id: int
+    # A digest of the keyword: SQLite hands a deleted row's id to the next keyword, and an
+    # old button must not drop that one.
+    check: str
+
+
+def keyword_check(keyword: str | None) -> str:
+    """What a drop button carries to name its keyword (None: every issue) besides the id."""
+    return hashlib.sha256((keyword or "").encode()).hexdigest()[:8]
 
 
 Callback = SendIssue | SendItem | ShowSearchPage | ShowIssuesPage | SubscribeAll | DropSubscription
@@ -74,7 +82,8 @@ class IssueEntry:
 @dataclass(frozen=True)
 class FollowedEntry:
     subscription_id: int
-    keyword: str | None  # as the reader wrote it; None: every issue
+    keyword: str | None  # as items are matched; None: every issue
+    label: str | None  # as the reader wrote it
 
 
 @dataclass(frozen=True)
@@ -97,8 +106,8 @@ def encode(callback: Callback) -> str:
             data = f"l:{page}"
         case SubscribeAll(in_list):
             data = "a:l" if in_list else "a"
-        case DropSubscription(subscription_id):
-            data = f"u:{subscription_id}"
+        case DropSubscription(subscription_id, check):
+            data = f"u:{subscription_id}:{check}"
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -121,8 +130,10 @@ def decode(data: str | None) -> Callback | None:
         return ShowIssuesPage(int(rest))
     if kind == "a" and rest in ("", "l"):
         return SubscribeAll(in_list=rest == "l")
-    if kind == "u" and rest.isdigit():
-        return DropSubscription(int(rest))
+    if kind == "u":
+        subscription_id, _, check = rest.partition(":")
+        if subscription_id.isdigit() and check:
+            return DropSubscription(int(subscription_id), check)
     return None
 
 
@@ -159,7 +170,9 @@ def issues_keyboard(
 
 def greeting_keyboard(t: Texts) -> InlineKeyboardMarkup:
     """The greeting's one button, for a chat that follows nothing yet: subscribe."""
-    button = InlineKeyboardButton(t.subscribe_button, callback_data=encode(SubscribeAll(False)))
+    button = InlineKeyboardButton(
+        t.subscribe_button, callback_data=encode(SubscribeAll(in_list=False))
+    )
     return InlineKeyboardMarkup([[button]])
 
 
@@ -174,9 +187,11 @@ def subscriptions_keyboard(t: Texts, followed: Sequence[FollowedEntry]) -> Inlin
         [
             InlineKeyboardButton(
                 t.unsubscribe_button
-                if entry.keyword is None
-                else t.unfollow_button.format(keyword=shorten(entry.keyword, MAX_BUTTON_TITLE)),
-                callback_data=encode(DropSubscription(entry.subscription_id)),
+                if entry.label is None
+                else t.unfollow_button.format(keyword=shorten(entry.label, MAX_BUTTON_TITLE)),
+                callback_data=encode(
+                    DropSubscription(entry.subscription_id, keyword_check(entry.keyword))
+                ),
             )
         ]
         for entry in followed

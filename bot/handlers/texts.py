@@ -79,6 +79,7 @@ class Texts:
     subscriptions_all: str
     subscriptions_keywords: str
     subscriptions_none: str
+    subscriptions_buttons: str
     subscribe_button: str
     unsubscribe_button: str
     unfollow_button: str
@@ -160,7 +161,7 @@ EN = Texts(
         "unsubscribe": "Stop everything, or drop a keyword",
         "subscriptions": "Show what this chat gets",
         "latest": "Send the latest issue",
-        "issues": "List recent issues",
+        "issues": "Browse the issues, newest first",
         "issue": "Send one issue: /issue 20210305, or list a month's: /issue 202103",
         "search": "Search the archive: /search GPT",
     },
@@ -197,12 +198,13 @@ EN = Texts(
     subscriptions_all="This chat gets <b>every new issue</b>.",
     subscriptions_keywords="This chat gets the items that mention: {keywords}",
     subscriptions_none="This chat is not subscribed.",
+    subscriptions_buttons="Tap a button below to stop one.",
     subscribe_button="📬 Subscribe to every issue",
     unsubscribe_button="🔕 Unsubscribe from every issue",
     unfollow_button="✕ {keyword}",
     everything="everything",
     no_issues="There are no issues yet.",
-    issues_header="<b>Recent issues</b> (tap one to get it):",
+    issues_header="<b>Issues</b>, newest first (tap one to get it):",
     issues_page_header="<b>Issues</b>, newest first, page {page}/{pages} (tap one to get it):",
     issue_line="• <code>{issue_id}</code> — {items:item|items}",
     issue_waiting=" ⏳ not published yet, readers cannot see it",
@@ -290,7 +292,7 @@ ZH = Texts(
         "unsubscribe": "取消订阅，或删除一个关键词",
         "subscriptions": "查看本聊天的订阅",
         "latest": "发送最新一期",
-        "issues": "最近几期",
+        "issues": "浏览往期，由新到旧",
         "issue": "发送某一期：/issue 20210305，或列出一个月的：/issue 202103",
         "search": "搜索往期：/search GPT",
     },
@@ -325,12 +327,13 @@ ZH = Texts(
     subscriptions_all="本聊天订阅了<b>每一期</b>。",
     subscriptions_keywords="本聊天只接收提到这些关键词的新闻：{keywords}",
     subscriptions_none="本聊天没有订阅。",
+    subscriptions_buttons="点下面的按钮即可取消其中一项。",
     subscribe_button="📬 订阅每一期",
     unsubscribe_button="🔕 取消订阅每一期",
     unfollow_button="✕ {keyword}",
     everything="全部",
     no_issues="还没有任何一期。",
-    issues_header="<b>最近几期</b>（点击即可获取）：",
+    issues_header="<b>往期</b>（由新到旧，点击即可获取）：",
     issues_page_header="<b>往期</b>（由新到旧，第 {page}/{pages} 页，点击即可获取）：",
     issue_line="• <code>{issue_id}</code> — {items} 条",
     issue_waiting=" ⏳ 尚未发布，读者看不到",

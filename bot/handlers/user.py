@@ -144,8 +144,10 @@ def _subscriptions_view(
     session: Session, t: Texts, chat_id: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     current = storage.followed(session, chat_id)
-    entries = [FollowedEntry(f.id, f.label) for f in current]
+    entries = [FollowedEntry(f.id, f.keyword, f.label) for f in current]
     text = subscriptions_text(t, [f.label for f in current])
+    if current:
+        text = f"{text}\n{t.subscriptions_buttons}"
     return text, keyboards.subscriptions_keyboard(t, entries)
 
 
@@ -161,16 +163,19 @@ async def subscribe_pressed(
         chat_id = register_chat(session, update, reactivate=True)
         added = storage.subscribe(session, chat_id)
         text, markup = _subscriptions_view(session, t, chat_id)
-    await query.answer()
     if in_list:
+        await query.answer()
         await show_in_place(query, text, markup)
+    elif not added:  # a second tap: the first one's answer is already in the chat
+        await query.answer(t.already_all)
     else:
+        await query.answer()
         await show_in_place(query, None)
         await reply(update, subscribed_text(t, added, []))
 
 
 async def drop_pressed(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, subscription_id: int
+    update: Update, context: ContextTypes.DEFAULT_TYPE, subscription_id: int, check: str
 ) -> None:
     """A button under the subscriptions: drop that one, as /unsubscribe would, and show the
     rest (a subscription already gone just shows what is left)."""
@@ -180,6 +185,8 @@ async def drop_pressed(
     with services_of(context).session() as session:
         chat_id = register_chat(session, update)
         gone = storage.subscription_of(session, chat_id, subscription_id)
+        if gone is not None and keyboards.keyword_check(gone.keyword) != check:
+            gone = None  # the id now belongs to a keyword followed since
         if gone is not None and gone.keyword is None:
             _stop_everything(session, chat_id)
         elif gone is not None and storage.unsubscribe(session, chat_id, gone.keyword):

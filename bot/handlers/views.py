@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
@@ -33,9 +34,9 @@ SHOWN_KEYWORD = 40  # characters of an over-long keyword echoed back
 # A "quoted phrase" (ASCII or Chinese quotes) is one term; otherwise terms are separated by
 # spaces or commas, including the full-width ，and 、 a Chinese keyboard types.
 _TERM = re.compile(r'"([^"]+)"|“([^”]+)”|([^\s,，、"“”]+)')
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_DATE = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?")
 # A year (2021, 2021年) or a month (202103, 2021-03, 2021/3, 2021年3月).
-_PERIOD = re.compile(r"(\d{4})\s*(?:年|[-/.年]\s*(\d{1,2})\s*月?|(\d{2}))?")
+_PERIOD = re.compile(r"([0-9]{4})\s*(?:年|[-/.年]\s*([0-9]{1,2})\s*月?|([0-9]{2}))?")
 
 
 def parse_terms(text: str) -> list[str]:
@@ -47,7 +48,7 @@ def parse_terms(text: str) -> list[str]:
 
 def normalize_issue_id(text: str) -> str:
     """Accept 2021-03-05, 2021/3/5 or 2021年3月5日 for the issue id 20210305."""
-    text = text.strip()
+    text = _ascii_digits(text)
     if match := _DATE.fullmatch(text):
         year, month, day = match.groups()
         return f"{year}{int(month):02d}{int(day):02d}"
@@ -57,7 +58,7 @@ def normalize_issue_id(text: str) -> str:
 def issue_period(text: str) -> str | None:
     """The year (`2021`) or month (`202103`) that `text` names, if it names one: /issue
     lists the issues of a period, as ids are dates."""
-    match = _PERIOD.fullmatch(text.strip())
+    match = _PERIOD.fullmatch(_ascii_digits(text))
     if match is None:
         return None
     year, month_written, month_digits = match.groups()
@@ -65,6 +66,11 @@ def issue_period(text: str) -> str | None:
     if month is None:
         return year
     return f"{year}{int(month):02d}" if 1 <= int(month) <= 12 else None
+
+
+def _ascii_digits(text: str) -> str:
+    # A Chinese input method types full-width digits (２０２１年３月), which \d matches too.
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def nearest_ids(issue_ids: Sequence[str], wanted: str) -> list[str] | None:
@@ -179,13 +185,20 @@ def _offered_ids_text(t: Texts, wanted: str, issue_ids: Sequence[str]) -> str:
 
 
 def period_text(t: Texts, period: str, issues: Sequence[IssueEntry]) -> str:
-    """The issues of a year or month, newest first, the first ISSUES_LISTED of them listed."""
+    """The issues of a year or month, newest first: a month's all, a year's first
+    ISSUES_LISTED, then how to name a month for the rest."""
+    shown = period_shown(period, issues)
     header = t.period_header.format(period=period_name(t, period), count=len(issues))
-    lines = [header, *_issue_lines(t, issues[:ISSUES_LISTED])]
-    if len(issues) > ISSUES_LISTED:
-        month = issues[ISSUES_LISTED].issue_id[:6]  # the newest one not listed
-        lines.append(t.period_more.format(count=len(issues) - ISSUES_LISTED, example=month))
+    lines = [header, *_issue_lines(t, shown)]
+    if len(issues) > len(shown):
+        month = issues[len(shown)].issue_id[:6]  # the newest one not listed
+        lines.append(t.period_more.format(count=len(issues) - len(shown), example=month))
     return "\n".join(lines)
+
+
+def period_shown(period: str, issues: Sequence[IssueEntry]) -> Sequence[IssueEntry]:
+    """The issues listed, with a button each: a month has at most 31, a year many more."""
+    return issues if len(period) == 6 else issues[:ISSUES_LISTED]
 
 
 def usage_with_example(template: str, t: Texts, issue_ids: Sequence[str]) -> str:

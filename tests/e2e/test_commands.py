@@ -18,6 +18,7 @@ from bot.content import read_issue
 from bot.content.messages import issue_messages
 from bot.content.split import visible_text
 from bot.content.types import OutgoingMessage
+from bot.handlers.keyboards import keyword_check
 from tests.e2e.botproc import REPO, BotProcess
 from tests.e2e.harness import BOT_TOKEN, Fakegram, SentMessage
 
@@ -146,17 +147,21 @@ async def test_subscription_buttons_subscribe_drop_each_and_subscribe_again(
 
     await chat.say("/subscribe GPT 芯片")
     (listed,) = await chat.say("/subscriptions")
+    assert listed["text"].endswith("Tap a button below to stop one.")
     with database(running_bot)() as session:
-        ids = {f.label: f.id for f in storage.followed(session, chat.chat_id)}
+        ids = {
+            f.label: f"u:{f.id}:{keyword_check(f.keyword)}"
+            for f in storage.followed(session, chat.chat_id)
+        }
     assert [(b["text"], b["callback_data"]) for b in buttons(listed)] == [
-        ("✕ GPT", f"u:{ids['GPT']}"),
-        ("✕ 芯片", f"u:{ids['芯片']}"),
+        ("✕ GPT", ids["GPT"]),
+        ("✕ 芯片", ids["芯片"]),
     ]
-    await chat.press(listed, f"u:{ids['GPT']}")
+    await chat.press(listed, ids["GPT"])
     edited = await poll(lambda: edited_message(fakegram, listed, 1), "GPT was not dropped")
     assert "“芯片”" in edited["text"]
     assert "GPT" not in edited["text"]
-    await chat.press(edited, f"u:{ids['芯片']}")
+    await chat.press(edited, ids["芯片"])
     empty = await poll(lambda: edited_message(fakegram, listed, 2), "芯片 was not dropped")
     assert "not subscribed" in empty["text"]
     assert [b["callback_data"] for b in buttons(empty)] == ["a:l"]
@@ -165,6 +170,22 @@ async def test_subscription_buttons_subscribe_drop_each_and_subscribe_again(
     assert "every new issue" in everything["text"]
     with database(running_bot)() as session:
         assert storage.subscriptions_of(session, chat.chat_id) == [None]
+
+
+async def test_an_old_drop_button_never_drops_a_keyword_followed_since(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1161)
+    await chat.say("/subscribe GPT")
+    (old,) = await chat.say("/subscriptions")
+    (stale,) = [b["callback_data"] for b in buttons(old)]
+    await chat.say("/unsubscribe GPT")
+    await chat.say("/subscribe 芯片")  # on SQLite, the row id GPT had
+    await chat.press(old, stale)
+    shown = await poll(lambda: edited_message(fakegram, old, 1), "the list was not shown")
+    assert "“芯片”" in shown["text"]
+    with database(running_bot)() as session:
+        assert storage.subscriptions_of(session, chat.chat_id) == ["芯片"]
 
 
 async def test_subscribe_keywords_subscriptions_and_unsubscribe(

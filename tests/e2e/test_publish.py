@@ -90,6 +90,12 @@ async def test_readers_see_a_waiting_issue_only_once_it_is_published(
     unknown = await reader.answer(f"/issue {ISSUE_ID}")
     assert f"There is no issue {ISSUE_ID}" in unknown
     assert ARCHIVED_ID in unknown
+    month = await reader.answer(f"/issue {ISSUE_ID[:6]}")  # its month: nothing a reader sees
+    assert month.startswith(f"There is no issue in {ISSUE_ID[:4]}-{ISSUE_ID[4:6]}.")
+    assert ARCHIVED_ID in month
+    assert ISSUE_ID not in month
+    header, _ = await reader.say(f"/issue {ISSUE_ID[:4]}", count=2)  # its year: the one left
+    assert header["text"].startswith("📰 AI 简报 · 2099-04-01")
     (listing,) = await reader.say("/issues")
     listed = [b["callback_data"] for b in buttons(listing)]
     assert listed[0] == f"i:{ARCHIVED_ID}"  # the newest a reader may see

@@ -35,7 +35,7 @@ from bot.handlers.texts import EN, ZH
         ShowIssuesPage(42),
         SubscribeAll(in_list=False),
         SubscribeAll(in_list=True),
-        DropSubscription(17),
+        DropSubscription(17, keyboards.keyword_check("gpt")),
     ],
 )
 def test_round_trip(callback: keyboards.Callback) -> None:
@@ -46,7 +46,7 @@ def test_round_trip(callback: keyboards.Callback) -> None:
     "data",
     [
         *(None, "", "x", "i:", "t:20210305", "t:20210305:x", "s:x:GPT", "s:1:", "zz:1"),
-        *("l:", "l:x", "l:-1", "a:x", "u:", "u:x"),
+        *("l:", "l:x", "l:-1", "a:x", "u:", "u:x", "u:17", "u:17:"),
     ],
 )
 def test_unknown_data_decodes_to_none(data: str | None) -> None:
@@ -113,15 +113,28 @@ def test_subscriptions_keyboard_drops_each_or_subscribes_when_there_is_none() ->
     assert buttons(keyboards.subscriptions_keyboard(EN, [])) == [
         [("📬 Subscribe to every issue", "a:l")]
     ]
-    assert buttons(keyboards.subscriptions_keyboard(EN, [FollowedEntry(3, None)])) == [
-        [("🔕 Unsubscribe from every issue", "u:3")]
+    everything = keyboards.subscriptions_keyboard(EN, [FollowedEntry(3, None, None)])
+    assert buttons(everything) == [
+        [("🔕 Unsubscribe from every issue", f"u:3:{keyboards.keyword_check(None)}")]
     ]
-    long = "深度学习" * 20
-    markup = keyboards.subscriptions_keyboard(EN, [FollowedEntry(4, "GPT"), FollowedEntry(9, long)])
-    assert buttons(markup) == [
-        [("✕ GPT", "u:4")],
-        [(f"✕ {keyboards.shorten(long, keyboards.MAX_BUTTON_TITLE)}", "u:9")],
+    long = "深度学习" * 16  # the longest keyword: 64 characters
+    followed = [FollowedEntry(4, "gpt", "GPT"), FollowedEntry(10**9, long, long)]
+    assert buttons(keyboards.subscriptions_keyboard(EN, followed)) == [
+        [("✕ GPT", f"u:4:{keyboards.keyword_check('gpt')}")],
+        [
+            (
+                f"✕ {keyboards.shorten(long, keyboards.MAX_BUTTON_TITLE)}",
+                f"u:{10**9}:{keyboards.keyword_check(long)}",
+            )
+        ],
     ]
+
+
+def test_a_drop_button_names_its_keyword_besides_the_row_id() -> None:
+    # SQLite gives a deleted row's id to the next row: the check tells the two keywords apart.
+    assert keyboards.keyword_check("gpt") != keyboards.keyword_check("芯片")
+    assert keyboards.keyword_check(None) == keyboards.keyword_check("")
+    assert len(keyboards.keyword_check("芯片" * 32)) == 8
 
 
 def test_search_keyboard_first_middle_last_and_single_page() -> None:

@@ -67,6 +67,7 @@ def test_command_argument(text: str, command_argument: str) -> None:
         ("2021/3/5", "20210305"),
         ("2021.03.05", "20210305"),
         ("2021年3月5日", "20210305"),
+        ("２０２１年３月５日", "20210305"),
         ("2021-13", "2021-13"),  # not a date: left for the "unknown issue" reply
         ("", ""),
     ],
@@ -86,6 +87,7 @@ def test_normalize_issue_id(text: str, issue_id: str) -> None:
         ("2021.3", "202103"),
         ("2021年3月", "202103"),
         ("2021 年 3 月", "202103"),
+        ("２０２１年３月", "202103"),  # full-width digits, as a Chinese input method types them
         ("202113", None),  # no such month
         ("2021-13", None),
         ("20210305", None),  # a day: an issue id, not a period
@@ -191,8 +193,11 @@ def test_a_year_lists_its_issues_and_points_to_a_month_for_the_rest(t: Texts) ->
         [issue_id] for issue_id in listed
     ]
     assert lines[-1] == t.period_more.format(count=2, example="202102")  # newest not listed
-    month = views.period_text(t, "202103", issues[9:11]).split("\n")
-    assert len(month) == 3  # the header and two issues, no hint
+    daily = [IssueEntry(f"202103{day:02d}", 3) for day in range(31, 0, -1)]
+    month = views.period_text(t, "202103", daily).split("\n")
+    assert len(month) == 1 + 31  # a month lists every issue, with no hint
+    assert views.period_shown("202103", daily) == daily
+    assert views.period_shown("2021", issues) == issues[: views.ISSUES_LISTED]
 
 
 @LANGUAGES
