@@ -209,7 +209,10 @@ EN = Texts(
     issue_line="• <code>{issue_id}</code> — {items:item|items}",
     issue_waiting=" ⏳ not published yet, readers cannot see it",
     issue_button="{issue_id} · {items:item|items}",
-    issue_usage="Which issue? For example <code>/issue {example}</code>.",
+    issue_usage=(
+        "Which issue? For example <code>/issue {example}</code>, or a month's:"
+        " <code>/issue {month}</code>."
+    ),
     issue_unknown="There is no issue {issue_id}.",
     valid_ids="Recent issues: {ids}",
     nearest_ids="Nearest issues: {ids}",
@@ -338,7 +341,9 @@ ZH = Texts(
     issue_line="• <code>{issue_id}</code> — {items} 条",
     issue_waiting=" ⏳ 尚未发布，读者看不到",
     issue_button="{issue_id} · {items} 条",
-    issue_usage="要哪一期？例如 <code>/issue {example}</code>。",
+    issue_usage=(
+        "要哪一期？例如 <code>/issue {example}</code>，或某个月的：<code>/issue {month}</code>。"
+    ),
     issue_unknown="没有 {issue_id} 这一期。",
     valid_ids="最近几期：{ids}",
     nearest_ids="日期最接近的几期：{ids}",

@@ -202,9 +202,10 @@ def period_shown(period: str, issues: Sequence[IssueEntry]) -> Sequence[IssueEnt
 
 
 def usage_with_example(template: str, t: Texts, issue_ids: Sequence[str]) -> str:
-    """A usage line whose example is a real issue id, followed by the valid ids."""
+    """A usage line whose example is a real issue id (and its month), then the valid ids."""
     example = html.escape(issue_ids[0]) if issue_ids else "20210305"
-    return f"{template.format(example=example)}\n{valid_ids_text(t, issue_ids)}"
+    usage = template.format(example=example, month=example[:6])
+    return f"{usage}\n{valid_ids_text(t, issue_ids)}"
 
 
 def issues_text(t: Texts, issues: Sequence[IssueEntry], *, page: int = 0, pages: int = 1) -> str:

@@ -224,6 +224,7 @@ def test_unknown_issue_lists_valid_ids(t: Texts) -> None:
     assert all(i in text for i in ids)
     usage = views.usage_with_example(t.issue_usage, t, ids)
     assert "/issue 20210305" in usage
+    assert "/issue 202103" in usage.replace("/issue 20210305", "")
     assert views.valid_ids_text(t, []) == t.no_issues
 
 
