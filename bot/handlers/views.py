@@ -28,7 +28,7 @@ MAX_SEARCH_TERMS = 20
 MAX_SEARCH_CHARS = 200
 SHOWN_QUERY = 80  # characters of a query or an issue id echoed back
 SHOWN_IDS = 5  # valid issue ids offered after a bad /issue or /push
-ISSUES_LISTED = 10  # issues /issues lists, and /issue for a year or a month
+ISSUES_LISTED = 10  # issues on a page of /issues, and listed by /issue for a year
 SHOWN_KEYWORD = 40  # characters of an over-long keyword echoed back
 
 # A "quoted phrase" (ASCII or Chinese quotes) is one term; otherwise terms are separated by
