@@ -162,10 +162,10 @@ async def subscribe_pressed(
     with services_of(context).session() as session:
         chat_id = register_chat(session, update, reactivate=True)
         added = storage.subscribe(session, chat_id)
-        text, markup = _subscriptions_view(session, t, chat_id)
-    if in_list:
+        view = _subscriptions_view(session, t, chat_id) if in_list else None
+    if view is not None:
         await query.answer()
-        await show_in_place(query, text, markup)
+        await show_in_place(query, *view)
     elif not added:  # a second tap: the first one's answer is already in the chat
         await query.answer(t.already_all)
     else:

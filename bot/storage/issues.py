@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, text
 from sqlmodel import Session, col, delete, func, select
 
 from bot.content.types import Issue, Item
@@ -110,10 +110,13 @@ def list_issues(
     session: Session, limit: int = 10, offset: int = 0, *, published_only: bool = False
 ) -> list[IssueRecord]:
     """Issues, newest first; `published_only` leaves out those still waiting for PUBLISH_CRON."""
-    statement = select(IssueRecord)
-    if published_only:
-        statement = statement.where(col(IssueRecord.published_at).is_not(None))
-    statement = statement.order_by(col(IssueRecord.id).desc()).limit(limit).offset(offset)
+    statement = (
+        select(IssueRecord)
+        .where(*_shown(published_only))
+        .order_by(col(IssueRecord.id).desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return list(session.exec(statement))
 
 
@@ -121,25 +124,25 @@ def issues_in_period(
     session: Session, period: str, *, published_only: bool = False
 ) -> list[IssueRecord]:
     """The issues of a year (`2021`) or month (`202103`), newest first; ids are dates."""
-    statement = select(IssueRecord).where(col(IssueRecord.id).startswith(period, autoescape=True))
-    if published_only:
-        statement = statement.where(col(IssueRecord.published_at).is_not(None))
+    in_period = col(IssueRecord.id).startswith(period, autoescape=True)
+    statement = select(IssueRecord).where(in_period, *_shown(published_only))
     return list(session.exec(statement.order_by(col(IssueRecord.id).desc())))
 
 
 def count_issues(session: Session, *, published_only: bool = False) -> int:
-    statement = select(func.count()).select_from(IssueRecord)
-    if published_only:
-        statement = statement.where(col(IssueRecord.published_at).is_not(None))
+    statement = select(func.count()).select_from(IssueRecord).where(*_shown(published_only))
     return session.exec(statement).one()
 
 
 def issue_ids(session: Session, *, published_only: bool = False) -> list[str]:
     """Every issue id, newest first: a weekly archive holds some fifty a year."""
-    statement = select(IssueRecord.id)
-    if published_only:
-        statement = statement.where(col(IssueRecord.published_at).is_not(None))
+    statement = select(IssueRecord.id).where(*_shown(published_only))
     return list(session.exec(statement.order_by(col(IssueRecord.id).desc())))
+
+
+def _shown(published_only: bool) -> list[ColumnElement[bool]]:
+    """The condition `published_only` adds: not an issue still waiting for PUBLISH_CRON."""
+    return [col(IssueRecord.published_at).is_not(None)] if published_only else []
 
 
 def get_item(session: Session, issue_id: str, number: int) -> ItemRecord | None:

@@ -108,14 +108,7 @@ def unsubscribe(session: Session, chat_id: int, keyword: str | None = None) -> i
 
 def subscriptions_of(session: Session, chat_id: int) -> list[str | None]:
     """The chat's subscriptions: None (everything) first, then keywords alphabetically."""
-    keywords = session.exec(
-        select(Subscription.keyword).where(col(Subscription.chat_id) == chat_id)
-    ).all()
-    return sorted(keywords, key=_listed_order)
-
-
-def _listed_order(keyword: str | None) -> tuple[bool, str]:
-    return keyword is not None, keyword or ""
+    return [f.keyword for f in followed(session, chat_id)]
 
 
 @dataclass(frozen=True)
@@ -136,7 +129,7 @@ def followed(session: Session, chat_id: int) -> list[Followed]:
         )
     ).all()
     found = [Followed(row_id, keyword, label or keyword) for row_id, keyword, label in rows]
-    return sorted(found, key=lambda f: _listed_order(f.keyword))
+    return sorted(found, key=lambda f: (f.keyword is not None, f.keyword or ""))
 
 
 def subscription_labels(session: Session, chat_id: int) -> list[str | None]:
