@@ -17,6 +17,7 @@ from bot.content.split import CAPTION_LIMIT, TEXT_LIMIT, pack_blocks, split_html
 from bot.content.types import Image, Issue, Item, Link, MessageKind, Note, OutgoingMessage
 
 ALBUM_MAX = 10
+KEYWORDS_SHOWN = 5  # in a keyword reader's header; a chat may follow 50
 _ITEM_COUNT = re.compile(r"带来\s*\d*\s*条")
 
 
@@ -41,7 +42,7 @@ def issue_messages(issue: Issue) -> list[OutgoingMessage]:
 
 
 def header_messages(issue: Issue) -> list[OutgoingMessage]:
-    date = f"{issue.id[:4]}-{issue.id[4:6]}-{issue.id[6:]}" if len(issue.id) == 8 else issue.id
+    date = issue_date(issue.id)
     intro = issue.intro.split("\n", 1)[0] if issue.intro else ""
     # The editor sometimes leaves the count blank ("将为您带来  条"): say what was parsed.
     intro = _ITEM_COUNT.sub(f"带来 {len(issue.items)} 条", intro)
@@ -53,6 +54,29 @@ def header_messages(issue: Issue) -> list[OutgoingMessage]:
         contents,
     ]
     return _text_messages([block for block in blocks if block], item_number=None)
+
+
+def issue_date(issue_id: str) -> str:
+    """ "20210305" as 2021-03-05; an id that is not a date as it is."""
+    return f"{issue_id[:4]}-{issue_id[4:6]}-{issue_id[6:]}" if len(issue_id) == 8 else issue_id
+
+
+def keyword_header(
+    issue_id: str, title: str, matched: int, total: int, labels: Sequence[str]
+) -> OutgoingMessage:
+    """What a keyword reader gets before an issue's items that mention its keywords, in
+    place of the issue's own header: which issue they come from, why they came, how to get
+    the rest. In the newsletter's language, like the header it stands for."""
+    shown = "、".join(f"「{text_html(label)}」" for label in labels[:KEYWORDS_SHOWN])
+    if len(labels) > KEYWORDS_SHOWN:
+        shown += f"等 {len(labels)} 个关键词"
+    share = f"{total} 条都" if matched >= total else f"{total} 条中有 {matched} 条"
+    lines = [
+        f"🔔 <b>{text_html(title)} · {issue_date(issue_id)}</b>",
+        f"本期 {share}提到你关注的{shown}",
+        f"看全期：/issue {text_html(issue_id)}",
+    ]
+    return OutgoingMessage(kind=MessageKind.TEXT, text="\n".join(lines))
 
 
 def item_messages(item: Item) -> list[OutgoingMessage]:

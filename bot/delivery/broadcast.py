@@ -8,7 +8,7 @@ from functools import lru_cache
 from sqlmodel import Session, col, select
 
 from bot import storage
-from bot.content.messages import issue_messages
+from bot.content.messages import issue_messages, keyword_header
 from bot.content.parse import parse_issue
 from bot.content.types import MessageKind, OutgoingMessage
 from bot.storage.models import Delivery, IssueRecord
@@ -45,13 +45,28 @@ def indices_for(
 
 
 def broadcast_issue(session: Session, issue_id: str) -> int:
-    """Queue an issue for every active subscribed chat (keyword chats: matching items only)
-    and mark it published; returns how many deliveries are new."""
-    messages = issue_messages_of(session, issue_id)
-    audience = storage.audience_for_issue(session, storage.items_of(session, issue_id))
-    targets = {chat_id: indices_for(messages, numbers) for chat_id, numbers in audience.items()}
+    """Queue an issue for every active subscribed chat (keyword chats: matching items only,
+    after a header of their own saying why they came) and mark it published; returns how
+    many deliveries are new."""
+    record = storage.get_issue(session, issue_id)
+    if record is None:
+        raise KeyError(issue_id)
+    messages = messages_of_text(record.raw_text, record.file_name)
+    items = storage.items_of(session, issue_id)
+    audience = storage.audience_of(session, items)
+    targets: dict[int, Sequence[int]] = dict.fromkeys(audience.everything, range(len(messages)))
+    headers: dict[int, str] = {}
+    for chat_id, match in audience.keywords.items():
+        targets[chat_id] = indices_for(messages, match.numbers)
+        matched, labels = len(match.numbers), match.labels
+        header = keyword_header(issue_id, record.title, matched, len(items), labels)
+        headers[chat_id] = header.text
     queued = storage.enqueue_deliveries(
-        session, issue_id, targets, item_numbers=[m.item_number for m in messages]
+        session,
+        issue_id,
+        targets,
+        item_numbers=[m.item_number for m in messages],
+        headers=headers,
     )
     storage.mark_published(session, issue_id)
     return queued
@@ -164,6 +179,8 @@ class MessageBook:
         if delivery.notice_id is not None:
             text = self._notices.get(delivery.notice_id)
             return None if text is None else OutgoingMessage(kind=MessageKind.TEXT, text=text)
+        if delivery.text is not None:  # the chat's own header
+            return OutgoingMessage(kind=MessageKind.TEXT, text=delivery.text)
         if place is None:  # the row is gone: its message left the issue
             return None
         issue_id, index, content_hash = place

@@ -70,8 +70,11 @@ from bot.storage.search import SearchPage, search_items
 from bot.storage.stats import Stats, stats
 from bot.storage.subscriptions import (
     MAX_KEYWORD_LENGTH,
+    Audience,
     Followed,
+    KeywordMatch,
     audience_for_issue,
+    audience_of,
     drop_deliveries_not_followed,
     followed,
     normalize_keyword,
@@ -86,6 +89,7 @@ from bot.storage.subscriptions import (
 
 __all__ = [
     "MAX_KEYWORD_LENGTH",
+    "Audience",
     "BadFile",
     "Chat",
     "DatabaseUrlError",
@@ -94,6 +98,7 @@ __all__ = [
     "Followed",
     "IssueRecord",
     "ItemRecord",
+    "KeywordMatch",
     "Notice",
     "SearchPage",
     "SenderLock",
@@ -102,6 +107,7 @@ __all__ = [
     "Subscription",
     "UpsertResult",
     "audience_for_issue",
+    "audience_of",
     "bad_file_problem",
     "bad_files",
     "chats_receiving",

@@ -46,6 +46,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The place of a keyword reader's header among an issue's deliveries: before message 0.
+HEADER_INDEX = -1
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -186,6 +190,9 @@ class Delivery(SQLModel, table=True):
         sa_column_args=[sa.ForeignKey("notices.id", ondelete="CASCADE")],
     )
     message_index: int = Field(sa_type=sa.Integer)  # position in the issue's message list
+    # A message of this chat's own, sent instead of one of the issue's: the header of a keyword
+    # reader's share of an issue, at HEADER_INDEX (before the issue's messages). Telegram HTML.
+    text: str | None = Field(default=None, sa_type=sa.Text)
     item_number: int | None = Field(default=None, sa_type=sa.Integer)  # None: header, notes, links
     status: str = Field(default=DeliveryStatus.PENDING.value, sa_type=sa.String(16))
     attempts: int = Field(default=0, sa_type=sa.Integer)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.storage.models import Delivery, DeliveryStatus, utcnow
+from bot.storage.models import HEADER_INDEX, Delivery, DeliveryStatus, utcnow
 
 DEFAULT_LEASE = timedelta(seconds=60)
 # Parameter sets per executemany call: bounds the memory of one call, nothing else.
@@ -29,24 +29,38 @@ def enqueue_deliveries(
     targets: Mapping[int, Iterable[int]],
     *,
     item_numbers: Sequence[int | None] = (),
+    headers: Mapping[int, str] | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Queue message indices of `issue_id` per chat; returns how many rows were new.
+    """Queue message indices of `issue_id` per chat, and before them the chat's own header
+    where `headers` has one (Telegram HTML); returns how many rows were new.
 
     `item_numbers[i]` is the item of message i (None for the header); missing means None.
     A (chat, issue, message) already queued, sent or dropped is left alone, so enqueueing
-    twice (a second scan, a restart mid-broadcast) never sends anything twice.
+    twice (a second scan, a restart mid-broadcast) never sends anything twice; a chat's
+    header is one such message, at HEADER_INDEX.
     """
     now = now or utcnow()
+    row = {"status": DeliveryStatus.PENDING.value, "attempts": 0, "created_at": now}
     rows = [
         {
+            **row,
+            "chat_id": chat_id,
+            "issue_id": issue_id,
+            "message_index": HEADER_INDEX,
+            "item_number": None,
+            "text": text,
+        }
+        for chat_id, text in (headers or {}).items()
+    ]
+    rows += [
+        {
+            **row,
             "chat_id": chat_id,
             "issue_id": issue_id,
             "message_index": index,
             "item_number": item_numbers[index] if index < len(item_numbers) else None,
-            "status": DeliveryStatus.PENDING.value,
-            "attempts": 0,
-            "created_at": now,
+            "text": None,
         }
         for chat_id, indices in targets.items()
         for index in sorted(set(indices))
@@ -79,8 +93,8 @@ def _insert_many(
     return inserted
 
 
-_COLUMNS = ("chat_id", "issue_id", "notice_id", "message_index", "item_number")
-_ARRAY_TYPES = ("BIGINT[]", "VARCHAR[]", "INTEGER[]", "INTEGER[]", "INTEGER[]")
+_COLUMNS = ("chat_id", "issue_id", "notice_id", "message_index", "item_number", "text")
+_ARRAY_TYPES = ("BIGINT[]", "VARCHAR[]", "INTEGER[]", "INTEGER[]", "INTEGER[]", "TEXT[]")
 
 
 def _unnest_insert(key: list[str]) -> Any:
@@ -327,24 +341,30 @@ def move_deliveries(
     """Follow an issue's new version (bot.content.messages.message_moves and new_parts).
 
     Each row moves to its message's new place, sent ones too, so a later /push still knows
-    what a chat has; rows of messages that are gone are deleted; a chat with a pending row
-    among a new part's siblings is due that part as well. Returns how many rows were deleted.
+    what a chat has; rows of messages that are gone are deleted, and so is a keyword chat's
+    header still pending before nothing; a chat with a pending row among a new part's
+    siblings is due that part as well. Returns how many rows were deleted.
     """
     of_issue = col(Delivery.issue_id) == issue_id
+    index = col(Delivery.message_index)
     kept = [old for old, new in moves.items() if new is not None]
     gone = session.exec(
-        delete(Delivery).where(of_issue, col(Delivery.message_index).not_in(kept))
+        delete(Delivery).where(of_issue, index != HEADER_INDEX, index.not_in(kept))
     ).rowcount
+    gone += session.exec(delete(Delivery).where(of_issue, LONE_HEADER)).rowcount
     moved = {old: new for old, new in moves.items() if new is not None and new != old}
     if moved:
-        # Through negative places, so no two rows ever share (chat, issue, place) on the way.
-        index = col(Delivery.message_index)
+        # Through places below the header's, so no two rows ever share (chat, issue, place)
+        # on the way.
+        below = HEADER_INDEX - 1
         session.exec(
             update(Delivery)
             .where(of_issue, index.in_(moved))
-            .values(message_index=-1 - case(moved, value=index))
+            .values(message_index=below - case(moved, value=index))
         )
-        session.exec(update(Delivery).where(of_issue, index < 0).values(message_index=-1 - index))
+        session.exec(
+            update(Delivery).where(of_issue, index <= below).values(message_index=below - index)
+        )
     for part, siblings in added.items():
         due = session.exec(
             select(Delivery.chat_id).where(
@@ -358,6 +378,30 @@ def move_deliveries(
         )
     session.flush()
     return gone
+
+
+def _lone_header() -> Any:
+    """A pending header whose chat has no pending message of its issue left to introduce."""
+    other = aliased(Delivery, name="other")
+    introduced = (
+        select(other.id)
+        .where(
+            col(other.chat_id) == col(Delivery.chat_id),
+            col(other.issue_id) == col(Delivery.issue_id),
+            col(other.message_index) != HEADER_INDEX,
+            col(other.status) == DeliveryStatus.PENDING.value,
+        )
+        .correlate(Delivery)
+        .exists()
+    )
+    return and_(
+        col(Delivery.message_index) == HEADER_INDEX,
+        col(Delivery.status) == DeliveryStatus.PENDING.value,
+        ~introduced,
+    )
+
+
+LONE_HEADER = _lone_header()
 
 
 def requeue_deliveries(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
 from bot.storage.issues import items_of
-from bot.storage.models import Chat, Delivery, DeliveryStatus, Subscription
-from bot.storage.outbox import drop_pending
+from bot.storage.models import HEADER_INDEX, Chat, Delivery, DeliveryStatus, Subscription
+from bot.storage.outbox import LONE_HEADER, drop_pending
 from bot.storage.text import fold, without_invisible
 
 MAX_KEYWORD_LENGTH = 64  # also the column width
@@ -153,22 +153,53 @@ def audience_for_issue(
     Keyword chats with no matching item are left out. Matching is a substring test on the
     folded title and body, so Latin is case-insensitive and any Chinese substring matches.
     """
+    audience = audience_of(session, items)
+    reach: dict[int, frozenset[int] | None] = dict.fromkeys(audience.everything)
+    reach.update((chat_id, match.numbers) for chat_id, match in audience.keywords.items())
+    return reach
+
+
+@dataclass(frozen=True)
+class KeywordMatch:
+    """What of some items a keyword chat gets, and why: the numbers of the items that mention
+    its keywords, and those keywords as the reader wrote them, in the chat's order."""
+
+    numbers: frozenset[int]
+    labels: tuple[str, ...]
+
+
+class Audience(NamedTuple):
+    """`audience_for_issue` with the reasons: the chats that get every item, and the keyword
+    chats with what they get and which of their keywords brought it."""
+
+    everything: frozenset[int]
+    keywords: dict[int, KeywordMatch]
+
+
+def audience_of(session: Session, items: Sequence[Matchable]) -> Audience:
+    """Who gets which of `items`, and why (see `audience_for_issue`)."""
     rows = session.exec(
-        select(Subscription.chat_id, Subscription.keyword)
+        select(Subscription.chat_id, Subscription.keyword, Subscription.label)
         .join(Chat, col(Chat.id) == col(Subscription.chat_id))
         .where(col(Chat.active))
     ).all()
+    # Labels in `followed` order; sorted here, as a database's collation may differ.
+    rows = sorted(rows, key=lambda row: (row[0], row[1] or ""))
     texts = _folded(items)
-    everything = {chat_id for chat_id, keyword in rows if keyword is None}
-    audience: dict[int, frozenset[int] | None] = dict.fromkeys(everything)
-    matches: dict[int, set[int]] = {}
-    for chat_id, keyword in rows:
+    everything = {chat_id for chat_id, keyword, _ in rows if keyword is None}
+    numbers: dict[int, set[int]] = {}
+    labels: dict[int, list[str]] = {}
+    for chat_id, keyword, label in rows:
         if keyword is None or chat_id in everything:
             continue
-        if numbers := _matching(keyword, texts):
-            matches.setdefault(chat_id, set()).update(numbers)
-    audience.update((chat_id, frozenset(numbers)) for chat_id, numbers in matches.items())
-    return audience
+        if matching := _matching(keyword, texts):
+            numbers.setdefault(chat_id, set()).update(matching)
+            labels.setdefault(chat_id, []).append(label or keyword)
+    matches = {
+        chat_id: KeywordMatch(frozenset(numbers[chat_id]), tuple(labels[chat_id]))
+        for chat_id in numbers
+    }
+    return Audience(frozenset(everything), matches)
 
 
 def _folded(items: Sequence[Matchable]) -> list[tuple[int, str]]:
@@ -191,6 +222,7 @@ def drop_deliveries_not_followed(session: Session, chat_id: int, reason: str) ->
         select(Delivery.id, Delivery.issue_id, Delivery.item_number).where(
             col(Delivery.chat_id) == chat_id,
             col(Delivery.status) == DeliveryStatus.PENDING.value,
+            col(Delivery.message_index) != HEADER_INDEX,  # goes with what it introduces
             ~col(Delivery.requested),
         )
     ).all()
@@ -206,7 +238,10 @@ def drop_deliveries_not_followed(session: Session, chat_id: int, reason: str) ->
         if (issue_id is None and not keywords)  # a notice, and the chat follows nothing
         or (issue_id is not None and number not in followed[issue_id])
     ]
-    return drop_pending(session, reason, col(Delivery.id).in_(unwanted)) if unwanted else 0
+    if not unwanted:
+        return 0
+    dropped = drop_pending(session, reason, col(Delivery.id).in_(unwanted))
+    return dropped + drop_pending(session, reason, col(Delivery.chat_id) == chat_id, LONE_HEADER)
 
 
 def subscribers_for_item(session: Session, item: Matchable) -> set[int]:

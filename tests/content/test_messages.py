@@ -5,7 +5,13 @@ from pathlib import Path
 import pytest
 
 from bot.content import read_issue
-from bot.content.messages import issue_messages, item_messages, message_moves, new_parts
+from bot.content.messages import (
+    issue_messages,
+    item_messages,
+    keyword_header,
+    message_moves,
+    new_parts,
+)
 from bot.content.parse import parse_issue
 from bot.content.render import render_blocks
 from bot.content.split import CAPTION_LIMIT, TEXT_LIMIT, utf16_length, visible_text
@@ -260,3 +266,23 @@ def test_a_note_added_between_items_moves_nothing_else() -> None:
     # Who is still due the more links (a whole-issue reader) is due the new note too.
     assert new_parts(old, new) == {2: [4]}
     assert new_parts(_parts(None, 1, 2), _parts(None, 1, None, 2)) == {2: []}  # no one to ask
+
+
+def test_a_keyword_readers_header_says_where_its_items_come_from_and_why() -> None:
+    header = keyword_header("20210305", "AI 简报", 2, 7, ["GPT", "<芯片>"])
+    assert header.kind is MessageKind.TEXT
+    assert header.item_number is None
+    assert_telegram_html(header.text)
+    assert visible_text(header.text).split("\n") == [
+        "🔔 AI 简报 · 2021-03-05",
+        "本期 7 条中有 2 条提到你关注的「GPT」、「<芯片>」",
+        "看全期：/issue 20210305",
+    ]
+
+
+def test_a_keyword_readers_header_names_a_few_keywords_and_counts_the_rest() -> None:
+    labels = [f"词{n}" for n in range(50)]
+    line = visible_text(keyword_header("20210305", "AI 简报", 3, 3, labels).text).split("\n")[1]
+    assert (
+        line == "本期 3 条都提到你关注的「词0」、「词1」、「词2」、「词3」、「词4」等 50 个关键词"
+    )

@@ -41,6 +41,10 @@ ISSUE = f"""> 导读： 本期为 AI 简报 {ISSUE_ID} 期，将为您带来 3 �
 第三条正文，图片已经失效。
 """
 EXPECTED = issue_messages(read_issue(ISSUE.encode()))
+# What a reader following 芯片 gets before item 2, in place of the issue's header.
+CHIPS_HEADER = (
+    f"🔔 AI 简报 · 2099-03-01\n本期 3 条中有 1 条提到你关注的「芯片」\n看全期：/issue {ISSUE_ID}"
+)
 
 
 def _drop_issue(bot: BotProcess, text: str = ISSUE, name: str = f"{ISSUE_ID}.md") -> None:
@@ -111,8 +115,11 @@ async def test_keyword_subscriber_gets_only_matching_items(
     _drop_issue(running_bot)
     everything = await fakegram.wait_for_messages(len(EXPECTED), 2002, since_all, timeout=30)
     _assert_received(everything, EXPECTED)
-    only_chips = await fakegram.messages(chat_id=2001, since=since_chips)
-    _assert_received(only_chips, [m for m in EXPECTED if m.item_number == 2])
+    chips = [m for m in EXPECTED if m.item_number == 2]
+    only_chips = await fakegram.wait_for_messages(1 + len(chips), 2001, since_chips)
+    header, *items = only_chips
+    assert header["text"] == CHIPS_HEADER  # where the item comes from, and why
+    _assert_received(items, chips)
 
 
 async def test_the_editors_own_section_reaches_whole_issue_readers_in_its_place(
@@ -129,8 +136,10 @@ async def test_the_editors_own_section_reaches_whole_issue_readers_in_its_place(
     note = texts.index("编者按\n\n下周休刊一期。")
     assert texts[note - 1].startswith("1. ")  # where the editor put it
     assert texts[note + 1].startswith("2. ")
-    only_chips = await fakegram.messages(chat_id=2051, since=since_chips)
-    _assert_received(only_chips, [m for m in expected if m.item_number == 2])
+    chips = [m for m in expected if m.item_number == 2]
+    only_chips = await fakegram.wait_for_messages(1 + len(chips), 2051, since_chips)
+    assert only_chips[0]["text"] == CHIPS_HEADER
+    _assert_received(only_chips[1:], chips)  # no note: it is the whole issue's
 
 
 async def test_blocked_reader_is_deactivated_and_the_others_get_everything(

@@ -217,7 +217,9 @@ def test_an_issue_edited_mid_broadcast_keeps_each_chat_on_its_items(
         before = _rows(session)
         # A claim the sender made before the edit, still holding the old place.
         (claimed,) = session.exec(
-            select(storage.Delivery).where(storage.Delivery.chat_id == 2)
+            select(storage.Delivery).where(
+                storage.Delivery.chat_id == 2, storage.Delivery.message_index >= 0
+            )
         ).all()
         session.expunge(claimed)
     assert before == {
@@ -225,7 +227,9 @@ def test_an_issue_edited_mid_broadcast_keeps_each_chat_on_its_items(
         (1, 1): (1, "sent"),
         (1, 2): (2, "pending"),
         (1, 3): (3, "pending"),
+        (2, -1): (None, "pending"),  # the keyword chats' own headers
         (2, 2): (2, "pending"),
+        (3, -1): (None, "pending"),
         (3, 1): (1, "pending"),
     }
 
@@ -238,7 +242,9 @@ def test_an_issue_edited_mid_broadcast_keeps_each_chat_on_its_items(
             (1, 1): (1, "sent"),  # already had item 1: its new part is not sent on its own
             (1, 3): (2, "pending"),
             (1, 4): (3, "pending"),
+            (2, -1): (None, "pending"),  # a header stays before what it introduces
             (2, 3): (2, "pending"),  # still item 2, not item 1's animation
+            (3, -1): (None, "pending"),
             (3, 1): (1, "pending"),
             (3, 2): (1, "pending"),  # still due item 1: its new part too
         }
@@ -247,7 +253,8 @@ def test_an_issue_edited_mid_broadcast_keeps_each_chat_on_its_items(
         assert message is not None
         assert message.item_number == 2  # the book reads where the row is now
 
-    # Item 2 is removed: its deliveries go, and nothing else moves.
+    # Item 2 is removed: its deliveries go, and so does chat 2's header, which would now
+    # introduce nothing; nothing else moves.
     text = EDITED.format(gif="\n![](https://a.example/x.gif)\n")
     path.write_text(text.replace("# 2. [第二条](https://a.example/2) | 源\n\n正文二。\n", ""))
     assert _statuses(engine, tmp_path) == {"20210901.md": FileStatus.UPDATED}
@@ -256,6 +263,7 @@ def test_an_issue_edited_mid_broadcast_keeps_each_chat_on_its_items(
             (1, 0): (None, "sent"),
             (1, 1): (1, "sent"),
             (1, 3): (3, "pending"),
+            (3, -1): (None, "pending"),
             (3, 1): (1, "pending"),
             (3, 2): (1, "pending"),
         }
@@ -322,3 +330,34 @@ async def test_an_upload_another_scan_stored_first_is_still_reported_new(
     ]
     again = await services.accept_upload("again.md", seed_path("001").read_bytes())
     assert [f.status for f in again.files] == [FileStatus.UNCHANGED]  # truly nothing new
+
+
+def test_a_keyword_chat_gets_its_own_header_once_before_its_items(
+    engine: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "20210901.md").write_text(EDITED.format(gif=""), encoding="utf-8")
+    with Session(engine) as session:
+        for chat in (1, 2):
+            storage.upsert_chat(session, chat, chat_type="private")
+        storage.subscribe(session, 1)  # every item: the issue's own header
+        storage.subscribe(session, 2, ["第二条", "正文三", "第九条"])
+        session.commit()
+    ingest_directory(engine, tmp_path)
+    with Session(engine) as session:
+        assert broadcast_issue(session, "20210901") == 4 + 3  # chat 2: its header, items 2, 3
+        assert broadcast_issue(session, "20210901") == 0  # a second broadcast adds nothing
+        rows = session.exec(
+            select(storage.Delivery).order_by(
+                storage.Delivery.chat_id, storage.Delivery.message_index
+            )
+        ).all()
+        assert [(r.chat_id, r.message_index, r.text is None) for r in rows] == [
+            *((1, index, True) for index in range(4)),
+            (2, -1, False),
+            (2, 2, True),
+            (2, 3, True),
+        ]
+        header, *items = MessageBook().messages(session, rows[4:])
+    assert header is not None
+    assert header.text.split("\n")[1] == "本期 3 条中有 2 条提到你关注的「正文三」、「第二条」"
+    assert [m.item_number for m in items if m is not None] == [2, 3]

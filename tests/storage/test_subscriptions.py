@@ -11,6 +11,7 @@ from bot.storage import (
     Notice,
     Subscription,
     audience_for_issue,
+    audience_of,
     deactivate_chat,
     drop_deliveries_not_followed,
     enqueue_deliveries,
@@ -160,6 +161,18 @@ def test_audience_for_an_issue(chats: Session) -> None:
     assert audience == {1: None, 2: frozenset({1, 2}), 4: frozenset({1, 3})}
 
 
+def test_the_audience_says_which_keywords_brought_each_chat_its_items(chats: Session) -> None:
+    subscribe(chats, 1)
+    subscribe(chats, 2, ["检测", "GPT", "nothing matches this"])
+    subscribe(chats, 4, ["发布"])
+    audience = audience_of(chats, [GPT_ITEM, DETECTION_ITEM, FULLWIDTH_ITEM])
+    assert audience.everything == {1}
+    assert audience.keywords[2].numbers == {1, 2}
+    assert audience.keywords[2].labels == ("GPT", "检测")  # as written, in /subscriptions order
+    assert audience.keywords[4].labels == ("发布",)
+    assert set(audience.keywords) == {2, 4}
+
+
 def _queued(session: Session, chat_id: int) -> list[tuple[str | None, int | None]]:
     rows = session.exec(
         select(Delivery.issue_id, Delivery.item_number).where(
@@ -197,3 +210,19 @@ def test_a_narrower_subscription_drops_the_queued_items_it_no_longer_follows(
     assert drop_deliveries_not_followed(chats, 1, "no longer followed") == 2  # item 1, notice
     assert _queued(chats, 1) == [("20210219", 1), ("20210219", None)]
     assert drop_deliveries_not_followed(chats, 2, "no longer followed") == 0  # still follows
+
+
+def test_a_keyword_chats_header_goes_with_the_last_item_it_introduces(chats: Session) -> None:
+    upsert_issue(chats, make_issue("20210305", GPT_ITEM, DETECTION_ITEM), "raw", "a.md")
+    subscribe(chats, 1, ["gpt", "检测"])
+    enqueue_deliveries(chats, "20210305", {1: [1, 2]}, item_numbers=[None, 1, 2], headers={1: "🔔"})
+    assert _queued(chats, 1) == [("20210305", 1), ("20210305", 2), ("20210305", None)]
+
+    unsubscribe(chats, 1, "检测")
+    assert drop_deliveries_not_followed(chats, 1, "no longer followed") == 1
+    assert _queued(chats, 1) == [("20210305", 1), ("20210305", None)]  # it still introduces 1
+
+    subscribe(chats, 1, ["nothing matches this"])
+    unsubscribe(chats, 1, "gpt")
+    assert drop_deliveries_not_followed(chats, 1, "no longer followed") == 2  # item 1, header
+    assert _queued(chats, 1) == []
