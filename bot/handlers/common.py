@@ -7,8 +7,8 @@ import logging
 
 from sqlmodel import Session
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest, RetryAfter
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import storage
@@ -52,6 +52,27 @@ def register_chat(session: Session, update: Update, *, reactivate: bool = False)
     if reactivate and storage.reactivate_chat(session, chat.id):
         log.info("chat reactivated chat=%s", chat.id)
     return chat.id
+
+
+async def may_change_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the sender may change what this chat gets: anyone in a private chat; in a
+    group its creator and administrators (an anonymous one too) and the bot's own admins,
+    so that one member cannot unsubscribe everyone else. When Telegram cannot say, no."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return True
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id  # an anonymous admin writes as the group
+    if user is None:
+        return False
+    if services_of(context).is_admin(user.id):
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as error:
+        log.warning("admin check failed chat=%s user=%s error=%s", chat.id, user.id, error)
+        return False
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
 def published_only_for(update: Update, services: Services) -> bool:

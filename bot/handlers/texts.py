@@ -74,6 +74,7 @@ class Texts:
     subscribe_hint: str
     unsubscribed_all: str
     not_subscribed: str
+    group_admins_only: str
     unsubscribed_keywords: str
     keywords_not_followed: str
     subscriptions_all: str
@@ -193,6 +194,7 @@ EN = Texts(
     subscribe_hint="Use /subscribe for every issue, or <code>/subscribe GPT 机器人</code>.",
     unsubscribed_all="🔕 Unsubscribed: this chat will get no more issues.",
     not_subscribed="This chat is not subscribed.",
+    group_admins_only="Only this group's admins can change what it gets.",
     unsubscribed_keywords="🔕 No longer following: {keywords}",
     keywords_not_followed="This chat does not follow {keywords}.",
     subscriptions_all="This chat gets <b>every new issue</b>.",
@@ -325,6 +327,7 @@ ZH = Texts(
     subscribe_hint="用 /subscribe 订阅每一期，或 <code>/subscribe GPT 机器人</code> 只关注关键词。",
     unsubscribed_all="🔕 已取消订阅：本聊天不会再收到简报。",
     not_subscribed="本聊天没有订阅。",
+    group_admins_only="只有本群的管理员可以更改本群的订阅。",
     unsubscribed_keywords="🔕 已不再关注：{keywords}",
     keywords_not_followed="本聊天没有关注 {keywords}。",
     subscriptions_all="本聊天订阅了<b>每一期</b>。",

@@ -11,7 +11,14 @@ from telegram.ext import ContextTypes
 
 from bot import storage
 from bot.handlers import keyboards
-from bot.handlers.common import register_chat, reply, services_of, show_in_place, texts_of
+from bot.handlers.common import (
+    may_change_subscriptions,
+    register_chat,
+    reply,
+    services_of,
+    show_in_place,
+    texts_of,
+)
 from bot.handlers.keyboards import FollowedEntry
 from bot.handlers.texts import Texts
 from bot.handlers.views import (
@@ -67,6 +74,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Subscribe this chat to every issue, or to the keywords given."""
     t = texts_of(update)
+    if not await may_change_subscriptions(update, context):
+        await reply(update, t.group_admins_only)
+        return
     keywords = _terms(update)
     if len(keywords) > MAX_KEYWORDS_AT_ONCE:
         await reply(update, t.too_many_keywords.format(limit=MAX_KEYWORDS_AT_ONCE))
@@ -94,6 +104,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop every subscription of this chat, or drop the keywords given."""
     t = texts_of(update)
+    if not await may_change_subscriptions(update, context):
+        await reply(update, t.group_admins_only)
+        return
     keywords = _terms(update)
     with services_of(context).session() as session:
         chat_id = register_chat(session, update)
@@ -159,6 +172,9 @@ async def subscribe_pressed(
     query = update.callback_query
     assert query is not None  # called for a button only
     t = texts_of(update)
+    if not await may_change_subscriptions(update, context):
+        await query.answer(t.group_admins_only, show_alert=True)
+        return
     with services_of(context).session() as session:
         chat_id = register_chat(session, update, reactivate=True)
         added = storage.subscribe(session, chat_id)
@@ -182,6 +198,9 @@ async def drop_pressed(
     query = update.callback_query
     assert query is not None  # called for a button only
     t = texts_of(update)
+    if not await may_change_subscriptions(update, context):
+        await query.answer(t.group_admins_only, show_alert=True)
+        return
     with services_of(context).session() as session:
         chat_id = register_chat(session, update)
         gone = storage.subscription_of(session, chat_id, subscription_id)

@@ -146,7 +146,13 @@ def _callback(user_id: int, message_id: int, data: str, chat_id: int | None) -> 
 
 
 def _group(
-    chat_id: int, members: Sequence[int], title: str, chat_type: str, bot_member: bool
+    chat_id: int,
+    members: Sequence[int],
+    title: str,
+    chat_type: str,
+    bot_member: bool,
+    admins: Sequence[int],
+    creator: int | None,
 ) -> _Call:
     body = {
         "id": chat_id,
@@ -154,6 +160,8 @@ def _group(
         "type": chat_type,
         "members": list(members),
         "bot_member": bot_member,
+        "admins": list(admins),  # members too
+        "creator": creator,
     }
     return _Call("POST", "groups", body)
 
@@ -226,8 +234,11 @@ class AsyncTestApi:
         title: str = "Test group",
         chat_type: Literal["group", "supergroup", "channel"] = "group",
         bot_member: bool = True,
+        admins: Sequence[int] = (),
+        creator: int | None = None,
     ) -> dict[str, Any]:
-        call = _group(chat_id, members, title, chat_type, bot_member)
+        """A group of `members`; `admins` and the `creator` may change its subscriptions."""
+        call = _group(chat_id, members, title, chat_type, bot_member, admins, creator)
         return await self._run(call)
 
     async def migrate(self, chat_id: int, new_chat_id: int) -> dict[str, Any]:
@@ -329,8 +340,10 @@ class SyncTestApi:
         title: str = "Test group",
         chat_type: Literal["group", "supergroup", "channel"] = "group",
         bot_member: bool = True,
+        admins: Sequence[int] = (),
+        creator: int | None = None,
     ) -> dict[str, Any]:
-        return self._run(_group(chat_id, members, title, chat_type, bot_member))
+        return self._run(_group(chat_id, members, title, chat_type, bot_member, admins, creator))
 
     def migrate(self, chat_id: int, new_chat_id: int) -> dict[str, Any]:
         call = _Call("POST", "migrate", {"chat_id": chat_id, "new_chat_id": new_chat_id})

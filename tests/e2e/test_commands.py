@@ -543,7 +543,7 @@ async def test_commands_work_in_groups_with_the_bot_name(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
     await fakegram.create_user(2001, "Ann", "en")
-    await fakegram.create_group(-2000, [2001], title="AI readers")
+    await fakegram.create_group(-2000, [], title="AI readers", creator=2001)
     group = Chat(fakegram, 2001, chat_id=-2000)
     assert "Hello, Ann" in await group.answer("/start@test_bot")
     assert "every new issue" in await group.answer("/subscribe@test_bot")
@@ -559,11 +559,38 @@ async def test_commands_work_in_groups_with_the_bot_name(
         assert chat.title == "AI readers"
         assert storage.subscriptions_of(session, -2000) == [None]
 
-    await fakegram.create_group(-1002100, [2001], title="Big", chat_type="supergroup")
+    await fakegram.create_group(-1002100, [], title="Big", chat_type="supergroup", admins=[2001])
     supergroup = Chat(fakegram, 2001, chat_id=-1002100)
     assert "“GPT”" in await supergroup.answer("/subscribe@test_bot GPT")
     (listing,) = await supergroup.say("/issues@test_bot")
     assert len(buttons(listing)) == 4
+
+
+async def test_only_a_groups_admins_change_what_it_gets(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    for user_id, name in ((2101, "Ann"), (2102, "Bob"), (running_bot.admin_id, "Editor")):
+        await fakegram.create_user(user_id, name, "en")
+    await fakegram.create_group(
+        -2100, [2102, running_bot.admin_id], title="AI readers", admins=[2101]
+    )
+    admin, member = Chat(fakegram, 2101, chat_id=-2100), Chat(fakegram, 2102, chat_id=-2100)
+    editor = Chat(fakegram, running_bot.admin_id, chat_id=-2100)
+    refused = "Only this group's admins can change what it gets."
+    assert await member.answer("/subscribe@test_bot") == refused
+    assert "Now following" in await admin.answer("/subscribe@test_bot GPT")
+    assert await member.answer("/unsubscribe@test_bot") == refused
+    assert await member.answer("/unsubscribe@test_bot GPT") == refused
+    (listing,) = await member.say("/subscriptions@test_bot")  # anyone may look
+    assert "GPT" in listing["text"]
+    (drop,) = buttons(listing)
+    alert = await member.press(listing, drop["callback_data"])
+    assert (alert["text"], alert["show_alert"]) == (refused, True)  # and nothing else
+    with database(running_bot)() as session:
+        assert storage.subscriptions_of(session, -2100) == ["gpt"]
+    assert "No longer following" in await editor.answer("/unsubscribe@test_bot GPT")
+    with database(running_bot)() as session:
+        assert storage.subscriptions_of(session, -2100) == []  # the bot's own admins may too
 
 
 async def test_blocking_deactivates_the_chat_and_unblocking_brings_it_back(
@@ -602,7 +629,7 @@ async def test_a_group_is_registered_when_added_and_deactivated_when_the_bot_is_
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
     await fakegram.create_user(2601, "Ann", "en")
-    await fakegram.create_group(-2600, [2601], title="Readers", bot_member=False)
+    await fakegram.create_group(-2600, [], title="Readers", bot_member=False, creator=2601)
     session = database(running_bot)
 
     def chat_row() -> storage.Chat | None:

@@ -71,7 +71,7 @@ def _shown(message: OutgoingMessage) -> str:
 async def _subscribed_group(fakegram: Fakegram, group_id: int, *, admin: int) -> None:
     """A group whose admin subscribed it to every issue, as a person would."""
     await fakegram.create_user(admin, "admin", "en")
-    await fakegram.create_group(group_id, [admin], title="AI readers")
+    await fakegram.create_group(group_id, [], title="AI readers", admins=[admin])
     await fakegram.send_text(admin, "/subscribe@test_bot", chat_id=group_id)
     await fakegram.wait_for_messages(1, chat_id=group_id)
 
