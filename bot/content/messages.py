@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from html import escape
 
 from bot.content.render import link_html, render_blocks, render_tokens, text_html
-from bot.content.split import CAPTION_LIMIT, TEXT_LIMIT, pack_blocks, split_html
+from bot.content.split import (
+    CAPTION_LIMIT,
+    PARAGRAPH_BREAK,
+    TEXT_LIMIT,
+    pack_blocks,
+    split_html,
+    visible_length,
+)
 from bot.content.types import Image, Issue, Item, Link, MessageKind, Note, OutgoingMessage
 
 ALBUM_MAX = 10
@@ -77,6 +84,20 @@ def keyword_header(
         f"看全期：/issue {text_html(issue_id)}",
     ]
     return OutgoingMessage(kind=MessageKind.TEXT, text="\n".join(lines))
+
+
+def shared_text(messages: Sequence[OutgoingMessage], issue_id: str, title: str) -> str:
+    """One item's messages as the one text message a reader shares it with (inline mode):
+    their words with the images as links, as much as fits, signed with the issue."""
+    signature = f"📰 {text_html(title)} · {issue_date(issue_id)}"
+    parts = [m.fallback_text if m.media else m.text for m in messages if m.text or m.media]
+    shared = ""
+    for part in [*parts, signature]:
+        longer = f"{shared}{PARAGRAPH_BREAK}{part}" if shared else part
+        if visible_length(longer) > TEXT_LIMIT:
+            break  # whole parts only: each one ends at a paragraph, with its tags closed
+        shared = longer
+    return shared
 
 
 def item_messages(item: Item) -> list[OutgoingMessage]:

@@ -2,6 +2,7 @@
 
 user.py      reader commands about this chat (/start, /subscribe…)
 archive.py   reader commands about the archive (/latest, /issues, /search) and its buttons
+inline.py    inline mode: `@botname words` in any chat, to share the archive's items
 admin.py     editor commands and uploads, behind one access check
 chats.py     the bot's own membership: blocked, kicked, re-added, migrated
 errors.py    the error handler
@@ -17,11 +18,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
-from bot.handlers import admin, archive, chats, errors, user
+from bot.handlers import admin, archive, chats, errors, inline, user
 from bot.handlers.texts import EN, USER_COMMANDS, ZH, Texts
 
 __all__ = ["register_handlers", "set_commands"]
@@ -63,6 +65,8 @@ def register_handlers(app: Application) -> None:
     # 4. Inline buttons (issues, search pages, subscriptions); every callback query is
     # answered there.
     app.add_handler(CallbackQueryHandler(archive.button))
+    # `@botname words` in any chat: the archive's items to post there.
+    app.add_handler(InlineQueryHandler(inline.inline_search))
 
     # 5. Last: an unknown command in a private chat gets a pointer to /help. In groups other
     #    bots' commands are none of our business.

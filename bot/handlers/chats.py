@@ -98,7 +98,7 @@ async def _greet(context: ContextTypes.DEFAULT_TYPE, change: ChatMemberUpdated) 
     """What the bot does and how to subscribe (a button does it), in the language of whoever
     added it."""
     t = texts_for(change.from_user.language_code)
-    text = help_text(t, name=display_name(None, change.chat.title))
+    text = help_text(t, name=display_name(None, change.chat.title), bot_name=context.bot.username)
     try:
         await context.bot.send_message(change.chat.id, text, reply_markup=greeting_keyboard(t))
     except TelegramError as error:  # added without the right to write, say: no greeting then

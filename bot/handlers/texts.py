@@ -63,6 +63,7 @@ class Texts:
     greeting: str
     about: str
     help_header: str
+    inline_tip: str
     admin_help: str
     subscribed_all: str
     already_all: str
@@ -108,6 +109,7 @@ class Texts:
     search_usage: str
     search_none: str
     search_too_long: str
+    inline_none: str
     search_header: str
     search_line: str
     search_expired: str
@@ -172,6 +174,7 @@ EN = Texts(
         "Subscribe to every issue or follow keywords, and search the archive."
     ),
     help_header="<b>Commands</b>",
+    inline_tip="To share an item in any chat, type <code>@{bot} GPT</code> there.",
     admin_help=(
         "<b>Editor commands</b>\n/stats · /reload · /push ID · /broadcast text\n"
         "Send me an issue as a .md file to publish it."
@@ -233,6 +236,7 @@ EN = Texts(
     search_usage="What should I look for? For example <code>/search GPT</code>.",
     search_none="Nothing matches {query}. Try fewer or shorter words.",
     search_too_long="Please search with at most {terms} words and {chars} characters.",
+    inline_none="Nothing matches. Tap to search in a chat with me.",
     search_header="🔎 {query}: {total:result|results}, page {page}/{pages}",
     search_line="{position}. {title} <i>({issue_id} #{number})</i>",
     search_expired="This search has expired; please search again.",
@@ -307,6 +311,7 @@ ZH = Texts(
         "可以订阅每一期，也可以只关注关键词，还能搜索往期。"
     ),
     help_header="<b>命令</b>",
+    inline_tip="在任意聊天里输入 <code>@{bot} GPT</code>，即可把新闻分享到那里。",
     admin_help=(
         "<b>编辑命令</b>\n/stats · /reload · /push ID · /broadcast 文本\n"
         "把一期的 .md 文件发给我即可发布。"
@@ -363,6 +368,7 @@ ZH = Texts(
     search_usage="要搜索什么？例如 <code>/search GPT</code>。",
     search_none="没有找到与 {query} 相关的新闻，试试更少或更短的词。",
     search_too_long="搜索请用最多 {terms} 个词、{chars} 个字符。",
+    inline_none="没有找到相关新闻，点此到机器人里搜索。",
     search_header="🔎 {query}：共 {total} 条，第 {page}/{pages} 页",
     search_line="{position}. {title} <i>（{issue_id} 第 {number} 条）</i>",
     search_expired="这次搜索已过期，请重新搜索。",

@@ -58,7 +58,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     name = display_name(user.first_name if user else None, chat.title if chat else None)
     admin = services.is_admin(user.id if user else None)
     markup = keyboards.greeting_keyboard(t) if new else None
-    await reply(update, help_text(t, name=name, admin=admin), markup)
+    text = help_text(t, name=name, admin=admin, bot_name=context.bot.username)
+    await reply(update, text, markup)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -68,7 +69,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         register_chat(session, update)
     user = update.effective_user
     admin = services.is_admin(user.id if user else None)
-    await reply(update, help_text(texts_of(update), admin=admin))
+    await reply(update, help_text(texts_of(update), admin=admin, bot_name=context.bot.username))
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

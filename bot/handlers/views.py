@@ -124,14 +124,19 @@ def display_name(first_name: str | None, chat_title: str | None) -> str:
     return html.escape(first_name or chat_title or "")
 
 
-def help_text(t: Texts, *, name: str | None = None, admin: bool = False) -> str:
-    """The /start greeting (with `name`) or /help: what the bot does and its commands."""
+def help_text(
+    t: Texts, *, name: str | None = None, admin: bool = False, bot_name: str | None = None
+) -> str:
+    """The /start greeting (with `name`) or /help: what the bot does and its commands, and
+    how to share an item anywhere (with the bot's username, `bot_name`)."""
     parts = []
     if name:
         parts.append(t.greeting.format(name=name))
     parts.append(t.about)
     commands = "\n".join(f"/{command} — {t.commands[command]}" for command in USER_COMMANDS)
     parts.append(f"{t.help_header}\n{commands}")
+    if bot_name:
+        parts.append(t.inline_tip.format(bot=html.escape(bot_name)))
     if admin:
         parts.append(t.admin_help)
     return "\n\n".join(parts)

@@ -11,11 +11,18 @@ from bot.content.messages import (
     keyword_header,
     message_moves,
     new_parts,
+    shared_text,
 )
 from bot.content.parse import parse_issue
 from bot.content.render import render_blocks
-from bot.content.split import CAPTION_LIMIT, TEXT_LIMIT, utf16_length, visible_text
-from bot.content.types import Issue, Item, MessageKind, OutgoingMessage
+from bot.content.split import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    utf16_length,
+    visible_length,
+    visible_text,
+)
+from bot.content.types import Image, Issue, Item, MessageKind, OutgoingMessage
 from tests.conftest import FIXTURES, SEEDS
 from tests.content.html_check import assert_telegram_html
 
@@ -286,3 +293,40 @@ def test_a_keyword_readers_header_names_a_few_keywords_and_counts_the_rest() -> 
     assert (
         line == "本期 3 条都提到你关注的「词0」、「词1」、「词2」、「词3」、「词4」等 50 个关键词"
     )
+
+
+def test_a_shared_item_is_one_message_with_its_images_as_links_and_the_issue() -> None:
+    item = Item(
+        number=2,
+        title="NanoDet",
+        url="https://example.com/2",
+        source="机器之心",
+        body="第一段。\n\n第二段。",
+        body_text="第一段。 第二段。",
+        images=(
+            Image("https://img.example.com/a.png"),
+            Image("https://img.example.com/b.gif", is_animation=True),
+        ),
+    )
+    shared = shared_text(item_messages(item), "20210305", "AI 简报")
+    assert_telegram_html(shared)
+    assert visible_text(shared).split("\n\n") == [
+        "2. NanoDet · 机器之心",
+        "第一段。",
+        "第二段。",
+        "🖼 图片 1",
+        "🖼 动图",
+        "📰 AI 简报 · 2021-03-05",
+    ]
+    assert 'href="https://img.example.com/a.png"' in shared
+
+
+def test_a_long_shared_item_keeps_whole_parts_within_one_message() -> None:
+    body = "\n\n".join(f"第 {n} 段" + "长文本" * 300 for n in range(8))
+    item = Item(number=1, title="长文", url=None, source="", body=body, body_text=body)
+    messages = item_messages(item)
+    assert len(messages) > 1
+    shared = shared_text(messages, "20210305", "AI 简报")
+    assert_telegram_html(shared)
+    assert visible_length(shared) <= TEXT_LIMIT
+    assert shared == messages[0].text  # the rest, and the signature, did not fit

@@ -213,6 +213,11 @@ class AsyncTestApi:
     ) -> dict[str, Any]:
         return await self._run(_callback(user_id, message_id, data, chat_id))
 
+    async def inline_query(self, user_id: int, query: str, offset: str = "") -> dict[str, Any]:
+        """The user types `@bot query` in some chat; returns the update."""
+        body = {"user_id": user_id, "query": query, "offset": offset}
+        return await self._run(_Call("POST", "inline", body))
+
     async def send_document(
         self,
         user_id: int,

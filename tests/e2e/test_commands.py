@@ -16,9 +16,10 @@ from sqlmodel import Session, select
 from bot import storage
 from bot.content import read_issue
 from bot.content.messages import issue_messages
-from bot.content.split import visible_text
+from bot.content.split import TEXT_LIMIT, visible_length, visible_text
 from bot.content.types import OutgoingMessage
 from bot.handlers.keyboards import keyword_check
+from tests.content.html_check import assert_telegram_html
 from tests.e2e.botproc import REPO, BotProcess
 from tests.e2e.harness import BOT_TOKEN, Fakegram, SentMessage
 
@@ -117,6 +118,7 @@ async def test_start_greets_registers_the_chat_and_lists_the_commands(
     assert "/subscribe" in greeting
     assert "/search" in greeting
     assert "/stats" not in greeting  # not an editor
+    assert "type @test_bot GPT there" in greeting  # how to share an item anywhere
 
     chinese = await reader(fakegram, 1102, "zh-hans")
     assert "你好" in await chinese.answer("/start")
@@ -478,6 +480,53 @@ async def test_a_query_too_long_for_a_button_still_pages_after_a_restart(
     edited = await poll(lambda: edited_message(fakegram, results, 1), "page 2 was not shown")
     assert "page 2/" in edited["text"]
     assert query in edited["text"]
+
+
+async def inline_answer(fakegram: Fakegram, user_id: int, query: str, offset: str = "") -> Any:
+    """Type `@test_bot query` as `user_id`; the bot's answer once it is given."""
+    update = await fakegram.inline_query(user_id, query, offset)
+    query_id = update["inline_query"]["id"]
+
+    async def answered() -> dict[str, Any] | None:
+        queries = (await fakegram.answers())["inline_queries"]
+        return next((q["answer"] for q in queries if q["query"]["id"] == query_id), None)
+
+    return await poll(answered, f"inline query {query!r} was not answered")
+
+
+async def test_inline_mode_offers_the_archive_to_share_in_any_chat(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    with database(running_bot)() as session:
+        matches = storage.search_items(session, ["的"], limit=100, published_only=True).items
+        latest = storage.latest_issue(session, published_only=True)
+        assert latest is not None
+        newest = storage.items_of(session, latest.id)
+    assert len(matches) > 20, "the real issues should give more than one answer for 的"
+    await fakegram.create_user(1791, "Ann", "en")
+
+    first = await inline_answer(fakegram, 1791, "的")
+    assert [r["id"] for r in first["results"]] == [f"{m.issue_id}-{m.number}" for m in matches[:20]]
+    assert first["next_offset"] == "1"
+    second = await inline_answer(fakegram, 1791, "的", offset="1")
+    assert [r["id"] for r in second["results"]] == [
+        f"{m.issue_id}-{m.number}" for m in matches[20:40]
+    ]
+    for result, item in zip(first["results"], matches, strict=False):
+        text = result["input_message_content"]["message_text"]
+        assert_telegram_html(text)
+        assert visible_length(text) <= TEXT_LIMIT
+        assert result["title"] == item.title
+        assert visible_text(text).startswith(f"{item.number}. {item.title}")
+    date = f"{matches[0].issue_id[:4]}-{matches[0].issue_id[4:6]}-{matches[0].issue_id[6:]}"
+    assert first["results"][0]["description"].startswith(date)
+
+    nothing = await inline_answer(fakegram, 1791, "zzqxv")
+    assert nothing["results"] == []  # (fakegram keeps no `button` to check: the bot offers one)
+    latest_answer = await inline_answer(fakegram, 1791, "")  # no words: the latest issue
+    assert [r["id"] for r in latest_answer["results"]] == [
+        f"{latest.id}-{i.number}" for i in newest
+    ]
 
 
 async def test_plain_text_in_a_private_chat_is_a_search(

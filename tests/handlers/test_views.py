@@ -145,6 +145,14 @@ def test_help_lists_every_command_and_admin_part_only_for_admins(t: Texts) -> No
     assert_telegram_html(admin)
     assert "/stats" in admin
     assert not admin.startswith("👋")
+    assert "@" not in admin  # no username, no tip on sharing
+
+
+@LANGUAGES
+def test_help_shows_how_to_share_an_item_with_the_bots_username(t: Texts) -> None:
+    shown = views.help_text(t, bot_name="ai_brief_bot")
+    assert_telegram_html(shown)
+    assert "<code>@ai_brief_bot GPT</code>" in shown
 
 
 @LANGUAGES
