@@ -21,7 +21,16 @@ from bot.content.split import (
     split_html,
     visible_length,
 )
-from bot.content.types import Image, Issue, Item, Link, MessageKind, Note, OutgoingMessage
+from bot.content.types import (
+    Button,
+    Image,
+    Issue,
+    Item,
+    Link,
+    MessageKind,
+    Note,
+    OutgoingMessage,
+)
 
 ALBUM_MAX = 10
 KEYWORDS_SHOWN = 5  # in a keyword reader's header; a chat may follow 50
@@ -72,8 +81,8 @@ def keyword_header(
     issue_id: str, title: str, matched: int, total: int, labels: Sequence[str]
 ) -> OutgoingMessage:
     """What a keyword reader gets before an issue's items that mention its keywords, in
-    place of the issue's own header: which issue they come from, why they came, how to get
-    the rest. In the newsletter's language, like the header it stands for."""
+    place of the issue's own header: which issue they come from, why they came, and a button
+    for the rest. In the newsletter's language, like the header it stands for."""
     shown = "、".join(f"「{text_html(label)}」" for label in labels[:KEYWORDS_SHOWN])
     if len(labels) > KEYWORDS_SHOWN:
         shown += f"等 {len(labels)} 个关键词"
@@ -81,9 +90,14 @@ def keyword_header(
     lines = [
         f"🔔 <b>{text_html(title)} · {issue_date(issue_id)}</b>",
         f"本期 {share}提到你关注的{shown}",
-        f"看全期：/issue {text_html(issue_id)}",
     ]
-    return OutgoingMessage(kind=MessageKind.TEXT, text="\n".join(lines))
+    text = "\n".join(lines)
+    return OutgoingMessage(kind=MessageKind.TEXT, text=text, buttons=(whole_issue(issue_id),))
+
+
+def whole_issue(issue_id: str) -> Button:
+    """The button that sends an issue in full (bot.handlers.keyboards' SendIssue)."""
+    return Button("📰 看全期", f"i:{issue_id}")
 
 
 def shared_text(messages: Sequence[OutgoingMessage], issue_id: str, title: str) -> str:

@@ -75,12 +75,22 @@ class MessageKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Button:
+    """An inline button under a text message: its label, and the callback data it sends
+    (the formats of bot.handlers.keyboards)."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """One Bot API send: sendMessage, sendPhoto, sendAnimation or sendMediaGroup.
 
     `text` is Telegram HTML (parse mode HTML): the message text, or the caption of a photo,
     an animation or the first photo of an album. `fallback_text` is what to send instead
     when Telegram cannot fetch the media: the same words with the images as links.
+    `buttons` go in one row under a text message.
     """
 
     kind: MessageKind
@@ -88,3 +98,4 @@ class OutgoingMessage:
     media: tuple[Image, ...] = ()
     fallback_text: str = ""
     item_number: int | None = None  # None for the header, the notes and the "more links"
+    buttons: tuple[Button, ...] = ()

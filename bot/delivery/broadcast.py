@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 
 from sqlmodel import Session, col, select
 
 from bot import storage
-from bot.content.messages import issue_messages, keyword_header
+from bot.content.messages import issue_messages, keyword_header, whole_issue
 from bot.content.parse import parse_issue
 from bot.content.types import MessageKind, OutgoingMessage
 from bot.storage.models import Delivery, IssueRecord
@@ -55,21 +55,29 @@ def broadcast_issue(session: Session, issue_id: str) -> int:
     items = storage.items_of(session, issue_id)
     audience = storage.audience_of(session, items)
     targets: dict[int, Sequence[int]] = dict.fromkeys(audience.everything, range(len(messages)))
-    headers: dict[int, str] = {}
     for chat_id, match in audience.keywords.items():
         targets[chat_id] = indices_for(messages, match.numbers)
-        matched, labels = len(match.numbers), match.labels
-        header = keyword_header(issue_id, record.title, matched, len(items), labels)
-        headers[chat_id] = header.text
     queued = storage.enqueue_deliveries(
         session,
         issue_id,
         targets,
         item_numbers=[m.item_number for m in messages],
-        headers=headers,
+        headers=_keyword_headers(record, len(items), audience.keywords),
     )
+    # A chat that had the items already (a second /push) gets no header on its own.
+    queued -= storage.delete_lone_headers(session, issue_id)
     storage.mark_published(session, issue_id)
     return queued
+
+
+def _keyword_headers(
+    issue: IssueRecord, total: int, matches: Mapping[int, storage.KeywordMatch]
+) -> dict[int, str]:
+    """Each keyword chat's header (Telegram HTML) for the items of `issue` it follows."""
+    return {
+        chat_id: keyword_header(issue.id, issue.title, len(match.numbers), total, match.labels).text
+        for chat_id, match in matches.items()
+    }
 
 
 def broadcast_new_items(
@@ -81,16 +89,24 @@ def broadcast_new_items(
 ) -> int:
     """Queue items just added to an issue (their numbers are new) for the `receiving` chats,
     those still due some of its messages, that its broadcast would send them to; returns how
-    many deliveries are new. Chats the issue has fully reached are not sent it again."""
-    items = [item for item in storage.items_of(session, issue_id) if item.number in numbers]
-    audience = storage.audience_for_issue(session, items)
-    targets = {
-        chat_id: indices_for(messages, set(numbers) if wanted is None else wanted)
-        for chat_id, wanted in audience.items()
-        if chat_id in receiving
-    }
+    many deliveries are new. Chats the issue has fully reached are not sent it again. A
+    keyword chat whose header is gone (the items it introduced left the issue) gets one."""
+    items = storage.items_of(session, issue_id)
+    audience = storage.audience_of(session, items)
+    added = set(numbers)
+    targets = {c: indices_for(messages, added) for c in audience.everything if c in receiving}
+    following: dict[int, storage.KeywordMatch] = {}
+    for chat_id, match in audience.keywords.items():
+        if chat_id in receiving and (new := match.numbers & added):
+            targets[chat_id] = indices_for(messages, new)
+            following[chat_id] = match
+    record = storage.get_issue(session, issue_id)
     return storage.enqueue_deliveries(
-        session, issue_id, targets, item_numbers=[m.item_number for m in messages]
+        session,
+        issue_id,
+        targets,
+        item_numbers=[m.item_number for m in messages],
+        headers=_keyword_headers(record, len(items), following) if record else {},
     )
 
 
@@ -179,11 +195,12 @@ class MessageBook:
         if delivery.notice_id is not None:
             text = self._notices.get(delivery.notice_id)
             return None if text is None else OutgoingMessage(kind=MessageKind.TEXT, text=text)
-        if delivery.text is not None:  # the chat's own header
-            return OutgoingMessage(kind=MessageKind.TEXT, text=delivery.text)
         if place is None:  # the row is gone: its message left the issue
             return None
         issue_id, index, content_hash = place
+        if delivery.text is not None:  # the chat's own header (keyword_header)
+            button = whole_issue(issue_id)
+            return OutgoingMessage(kind=MessageKind.TEXT, text=delivery.text, buttons=(button,))
         known = self._issues.get(issue_id)
         if known is None or known[0] != content_hash:
             return None

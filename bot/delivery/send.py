@@ -9,13 +9,19 @@ from __future__ import annotations
 import html
 import logging
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
 import telegram
-from telegram import InputMediaPhoto, LinkPreviewOptions
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    LinkPreviewOptions,
+)
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -28,7 +34,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.content.types import Image, MessageKind, OutgoingMessage
+from bot.content.types import Button, Image, MessageKind, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ async def send(bot: telegram.Bot, chat_id: int, message: OutgoingMessage) -> lis
     loses an item. Every other error is raised for the caller to `classify_error`.
     """
     if message.kind is MessageKind.TEXT:
-        return [await _send_text(bot, chat_id, message.text)]
+        return [await _send_text(bot, chat_id, message.text, message.buttons)]
     if not message.media:
         raise ValueError(f"a {message.kind} message needs media")
     if not all(_is_web_url(image.url) for image in message.media):
@@ -90,9 +96,16 @@ async def send(bot: telegram.Bot, chat_id: int, message: OutgoingMessage) -> lis
         return [await _send_text(bot, chat_id, fallback_html(message))]
 
 
-async def _send_text(bot: telegram.Bot, chat_id: int, text: str) -> int:
+async def _send_text(
+    bot: telegram.Bot, chat_id: int, text: str, buttons: Sequence[Button] = ()
+) -> int:
+    row = [InlineKeyboardButton(b.label, callback_data=b.data) for b in buttons]
     sent = await bot.send_message(
-        chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
+        chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        link_preview_options=_NO_PREVIEW,
+        reply_markup=InlineKeyboardMarkup([row]) if row else None,
     )
     return sent.message_id
 

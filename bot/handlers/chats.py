@@ -10,7 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import storage
-from bot.handlers.common import services_of
+from bot.handlers.common import inline_name, services_of
 from bot.handlers.keyboards import greeting_keyboard
 from bot.handlers.texts import texts_for
 from bot.handlers.views import display_name, help_text
@@ -98,7 +98,8 @@ async def _greet(context: ContextTypes.DEFAULT_TYPE, change: ChatMemberUpdated) 
     """What the bot does and how to subscribe (a button does it), in the language of whoever
     added it."""
     t = texts_for(change.from_user.language_code)
-    text = help_text(t, name=display_name(None, change.chat.title), bot_name=context.bot.username)
+    name = display_name(None, change.chat.title)
+    text = help_text(t, name=name, bot_name=inline_name(context.bot))
     try:
         await context.bot.send_message(change.chat.id, text, reply_markup=greeting_keyboard(t))
     except TelegramError as error:  # added without the right to write, say: no greeting then

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import telegram
 from sqlmodel import Session
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -54,25 +55,39 @@ def register_chat(session: Session, update: Update, *, reactivate: bool = False)
     return chat.id
 
 
-async def may_change_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Whether the sender may change what this chat gets: anyone in a private chat; in a
-    group its creator and administrators (an anonymous one too) and the bot's own admins,
-    so that one member cannot unsubscribe everyone else. When Telegram cannot say, no."""
-    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+async def subscription_refusal(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, t: Texts
+) -> str | None:
+    """Why the sender may not change what this chat gets, to tell them; None if they may.
+
+    Anyone may in a private chat; in a group its creator and administrators (an anonymous
+    one too) and the bot's own admins, so that one member cannot unsubscribe everyone else.
+    When Telegram cannot say who is an admin, nobody may for now.
+    """
+    chat, user = update.effective_chat, update.effective_user
     if chat is None or chat.type == ChatType.PRIVATE:
-        return True
-    if message is not None and message.sender_chat is not None:
-        return message.sender_chat.id == chat.id  # an anonymous admin writes as the group
+        return None
+    # A command's own message (a button's message is the bot's): an anonymous admin writes
+    # as the group itself; a linked channel's post is no admin's.
+    if update.message is not None and update.message.sender_chat is not None:
+        return None if update.message.sender_chat.id == chat.id else t.group_admins_only
     if user is None:
-        return False
+        return t.group_admins_only
     if services_of(context).is_admin(user.id):
-        return True
+        return None
     try:
         member = await context.bot.get_chat_member(chat.id, user.id)
     except TelegramError as error:
         log.warning("admin check failed chat=%s user=%s error=%s", chat.id, user.id, error)
-        return False
-    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+        return t.admin_check_failed
+    if member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR):
+        return None
+    return t.group_admins_only
+
+
+def inline_name(bot: telegram.Bot) -> str | None:
+    """The bot's username if readers can type `@username words` (inline mode is on)."""
+    return bot.username if bot.supports_inline_queries else None
 
 
 def published_only_for(update: Update, services: Services) -> bool:

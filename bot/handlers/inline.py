@@ -43,7 +43,8 @@ async def inline_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     page = int(query.offset) if query.offset.isdigit() else 0
     if len(words) > MAX_SEARCH_TERMS or len(query.query) > MAX_SEARCH_CHARS:
         too_long = t.search_too_long.format(terms=MAX_SEARCH_TERMS, chars=MAX_SEARCH_CHARS)
-        await query.answer([], button=InlineQueryResultsButton(too_long, start_parameter=START))
+        button = InlineQueryResultsButton(too_long, start_parameter=START)
+        await query.answer([], button=button, is_personal=True)  # the button is in their language
         return
     with services_of(context).session() as session:
         items, more = _found(session, words, page)
@@ -56,6 +57,7 @@ async def inline_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         cache_time=CACHE_SECONDS,
         next_offset=str(page + 1) if more else "",
         button=button,
+        is_personal=button is not None,  # not cached for others: the button is in their language
     )
     log.info("inline query answered words=%d page=%d results=%d", len(words), page, len(results))
 

@@ -76,6 +76,7 @@ class Texts:
     unsubscribed_all: str
     not_subscribed: str
     group_admins_only: str
+    admin_check_failed: str
     unsubscribed_keywords: str
     keywords_not_followed: str
     subscriptions_all: str
@@ -119,6 +120,7 @@ class Texts:
     admin_only: str
     stats: str
     stats_reasons: str
+    stats_keywords: str
     stats_under_way: str
     stats_issue_progress: str
     reload_done: str
@@ -198,6 +200,7 @@ EN = Texts(
     unsubscribed_all="🔕 Unsubscribed: this chat will get no more issues.",
     not_subscribed="This chat is not subscribed.",
     group_admins_only="Only this group's admins can change what it gets.",
+    admin_check_failed="Telegram could not tell me who the admins are. Please try again.",
     unsubscribed_keywords="🔕 No longer following: {keywords}",
     keywords_not_followed="This chat does not follow {keywords}.",
     subscriptions_all="This chat gets <b>every new issue</b>.",
@@ -247,12 +250,13 @@ EN = Texts(
     stats=(
         "<b>Stats</b>\n"
         "Chats: {chats} ({active_chats} active)\n"
-        "Subscribers: {subscribers}\n"
+        "Subscribers: {subscribers} ({keyword_subscribers} of them by keyword)\n"
         "Issues: {issues}\n"
         "Deliveries: {sent} sent, {pending} pending, {failed} failed, {dropped} dropped, "
         "{uncertain} uncertain (timed out, probably delivered, not resent)"
     ),
     stats_reasons="<b>Why deliveries failed</b>",
+    stats_keywords="<b>Most followed keywords</b>",
     stats_under_way="<b>On their way</b>",
     stats_issue_progress="• Issue {issue_id}: {sent} sent, {pending} to go",
     reload_done="<b>Scan finished</b>\n{summary}",
@@ -333,6 +337,7 @@ ZH = Texts(
     unsubscribed_all="🔕 已取消订阅：本聊天不会再收到简报。",
     not_subscribed="本聊天没有订阅。",
     group_admins_only="只有本群的管理员可以更改本群的订阅。",
+    admin_check_failed="暂时无法从 Telegram 确认谁是管理员，请稍后再试。",
     unsubscribed_keywords="🔕 已不再关注：{keywords}",
     keywords_not_followed="本聊天没有关注 {keywords}。",
     subscriptions_all="本聊天订阅了<b>每一期</b>。",
@@ -379,12 +384,13 @@ ZH = Texts(
     stats=(
         "<b>统计</b>\n"
         "聊天：{chats}（活跃 {active_chats}）\n"
-        "订阅者：{subscribers}\n"
+        "订阅者：{subscribers}（其中按关键词 {keyword_subscribers}）\n"
         "期数：{issues}\n"
         "投递：已发送 {sent}，待发送 {pending}，失败 {failed}，已放弃 {dropped}，"
         "不确定 {uncertain}（超时，多半已送达，不重发）"
     ),
     stats_reasons="<b>失败原因</b>",
+    stats_keywords="<b>关注最多的关键词</b>",
     stats_under_way="<b>正在发送</b>",
     stats_issue_progress="• {issue_id} 期：已发送 {sent}，待发送 {pending}",
     reload_done="<b>扫描完成</b>\n{summary}",

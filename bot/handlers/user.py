@@ -12,11 +12,12 @@ from telegram.ext import ContextTypes
 from bot import storage
 from bot.handlers import keyboards
 from bot.handlers.common import (
-    may_change_subscriptions,
+    inline_name,
     register_chat,
     reply,
     services_of,
     show_in_place,
+    subscription_refusal,
     texts_of,
 )
 from bot.handlers.keyboards import FollowedEntry
@@ -58,7 +59,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     name = display_name(user.first_name if user else None, chat.title if chat else None)
     admin = services.is_admin(user.id if user else None)
     markup = keyboards.greeting_keyboard(t) if new else None
-    text = help_text(t, name=name, admin=admin, bot_name=context.bot.username)
+    text = help_text(t, name=name, admin=admin, bot_name=inline_name(context.bot))
     await reply(update, text, markup)
 
 
@@ -69,14 +70,14 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         register_chat(session, update)
     user = update.effective_user
     admin = services.is_admin(user.id if user else None)
-    await reply(update, help_text(texts_of(update), admin=admin, bot_name=context.bot.username))
+    await reply(update, help_text(texts_of(update), admin=admin, bot_name=inline_name(context.bot)))
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Subscribe this chat to every issue, or to the keywords given."""
     t = texts_of(update)
-    if not await may_change_subscriptions(update, context):
-        await reply(update, t.group_admins_only)
+    if refusal := await subscription_refusal(update, context, t):
+        await reply(update, refusal)
         return
     keywords = _terms(update)
     if len(keywords) > MAX_KEYWORDS_AT_ONCE:
@@ -105,8 +106,8 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop every subscription of this chat, or drop the keywords given."""
     t = texts_of(update)
-    if not await may_change_subscriptions(update, context):
-        await reply(update, t.group_admins_only)
+    if refusal := await subscription_refusal(update, context, t):
+        await reply(update, refusal)
         return
     keywords = _terms(update)
     with services_of(context).session() as session:
@@ -173,8 +174,8 @@ async def subscribe_pressed(
     query = update.callback_query
     assert query is not None  # called for a button only
     t = texts_of(update)
-    if not await may_change_subscriptions(update, context):
-        await query.answer(t.group_admins_only, show_alert=True)
+    if refusal := await subscription_refusal(update, context, t):
+        await query.answer(refusal, show_alert=True)
         return
     with services_of(context).session() as session:
         chat_id = register_chat(session, update, reactivate=True)
@@ -199,8 +200,8 @@ async def drop_pressed(
     query = update.callback_query
     assert query is not None  # called for a button only
     t = texts_of(update)
-    if not await may_change_subscriptions(update, context):
-        await query.answer(t.group_admins_only, show_alert=True)
+    if refusal := await subscription_refusal(update, context, t):
+        await query.answer(refusal, show_alert=True)
         return
     with services_of(context).session() as session:
         chat_id = register_chat(session, update)

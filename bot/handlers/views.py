@@ -261,6 +261,7 @@ def stats_text(t: Texts, s: Stats) -> str:
         chats=s.chats,
         active_chats=s.active_chats,
         subscribers=s.subscribers,
+        keyword_subscribers=s.keyword_subscribers,
         issues=s.issues,
         sent=s.deliveries_sent,
         pending=s.deliveries_pending,
@@ -274,6 +275,9 @@ def stats_text(t: Texts, s: Stats) -> str:
             for issue, sent, pending in s.under_way
         )
         text += f"\n\n{t.stats_under_way}\n" + "\n".join(progress)
+    if s.top_keywords:
+        keywords = " · ".join(f"{html.escape(label)} {n}" for label, n in s.top_keywords)
+        text += f"\n\n{t.stats_keywords}\n{keywords}"
     if s.failure_reasons:
         reasons = "\n".join(f"• {html.escape(reason)}: {n}" for reason, n in s.failure_reasons)
         text += f"\n\n{t.stats_reasons}\n{reasons}"

@@ -351,7 +351,7 @@ def move_deliveries(
     gone = session.exec(
         delete(Delivery).where(of_issue, index != HEADER_INDEX, index.not_in(kept))
     ).rowcount
-    gone += session.exec(delete(Delivery).where(of_issue, LONE_HEADER)).rowcount
+    gone += delete_lone_headers(session, issue_id)
     moved = {old: new for old, new in moves.items() if new is not None and new != old}
     if moved:
         # Through places below the header's, so no two rows ever share (chat, issue, place)
@@ -402,6 +402,13 @@ def _lone_header() -> Any:
 
 
 LONE_HEADER = _lone_header()
+
+
+def delete_lone_headers(session: Session, issue_id: str) -> int:
+    """Delete the issue's pending keyword headers that introduce nothing (their items were
+    sent before, or left the issue); returns how many."""
+    lone = delete(Delivery).where(col(Delivery.issue_id) == issue_id, LONE_HEADER)
+    return int(session.exec(lone).rowcount)
 
 
 def requeue_deliveries(

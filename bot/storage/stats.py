@@ -25,18 +25,28 @@ class Stats:
     failure_reasons: tuple[tuple[str, int], ...] = ()
     # Issues still on their way: (issue id, messages sent, messages pending), oldest first
     under_way: tuple[tuple[str, int, int], ...] = ()
+    keyword_subscribers: int = 0  # of `subscribers`, those following keywords only
+    # (keyword as a reader wrote it, active chats following it), most followed first: what
+    # the readers care about, for the editor
+    top_keywords: tuple[tuple[str, int], ...] = ()
 
 
 TOP_REASONS = 5
+TOP_KEYWORDS = 10
+# Subscriptions of active chats (a correlated test: no join to repeat in every query).
+_ACTIVE = (
+    select(Chat.id)
+    .where(col(Chat.id) == col(Subscription.chat_id), col(Chat.active))
+    .correlate(Subscription)
+    .exists(),
+)
 
 
 def stats(session: Session) -> Stats:
     chats = session.exec(select(func.count()).select_from(Chat)).one()
     active = session.exec(select(func.count()).select_from(Chat).where(col(Chat.active))).one()
     subscribers = session.exec(
-        select(func.count(func.distinct(Subscription.chat_id)))
-        .join(Chat, col(Chat.id) == col(Subscription.chat_id))
-        .where(col(Chat.active))
+        select(func.count(func.distinct(Subscription.chat_id))).where(*_ACTIVE)
     ).one()
     issues = session.exec(select(func.count()).select_from(IssueRecord)).one()
     by_issue = session.exec(
@@ -68,7 +78,29 @@ def stats(session: Session) -> Stats:
         deliveries_uncertain=outbox[DeliveryStatus.UNCERTAIN],
         failure_reasons=failure_reasons(session),
         under_way=under_way,
+        keyword_subscribers=session.exec(
+            select(func.count(func.distinct(Subscription.chat_id))).where(
+                *_ACTIVE, col(Subscription.keyword).is_not(None)
+            )
+        ).one(),
+        top_keywords=top_keywords(session),
     )
+
+
+def top_keywords(session: Session, limit: int = TOP_KEYWORDS) -> tuple[tuple[str, int], ...]:
+    """The keywords most active chats follow, each shown as one of its readers wrote it."""
+    rows = session.exec(
+        select(
+            Subscription.keyword,
+            func.min(func.coalesce(Subscription.label, Subscription.keyword)),
+            func.count(),
+        )
+        .where(*_ACTIVE, col(Subscription.keyword).is_not(None))
+        .group_by(col(Subscription.keyword))
+    ).all()
+    # Ties in code point order here: a database's collation may sort Chinese otherwise.
+    ranked = sorted(rows, key=lambda row: (-row[2], row[0] or ""))
+    return tuple((label, n) for _, label, n in ranked[:limit])
 
 
 def failure_reasons(session: Session, limit: int = TOP_REASONS) -> tuple[tuple[str, int], ...]:

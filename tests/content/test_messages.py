@@ -23,6 +23,7 @@ from bot.content.split import (
     visible_text,
 )
 from bot.content.types import Image, Issue, Item, MessageKind, OutgoingMessage
+from bot.handlers import keyboards
 from tests.conftest import FIXTURES, SEEDS
 from tests.content.html_check import assert_telegram_html
 
@@ -283,8 +284,9 @@ def test_a_keyword_readers_header_says_where_its_items_come_from_and_why() -> No
     assert visible_text(header.text).split("\n") == [
         "🔔 AI 简报 · 2021-03-05",
         "本期 7 条中有 2 条提到你关注的「GPT」、「<芯片>」",
-        "看全期：/issue 20210305",
     ]
+    (button,) = header.buttons  # the rest of the issue, a tap away
+    assert keyboards.decode(button.data) == keyboards.SendIssue("20210305")
 
 
 def test_a_keyword_readers_header_names_a_few_keywords_and_counts_the_rest() -> None:

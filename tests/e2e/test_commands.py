@@ -523,6 +523,8 @@ async def test_inline_mode_offers_the_archive_to_share_in_any_chat(
 
     nothing = await inline_answer(fakegram, 1791, "zzqxv")
     assert nothing["results"] == []  # (fakegram keeps no `button` to check: the bot offers one)
+    assert nothing["is_personal"]  # in this reader's language, so not cached for the others
+    assert not first["is_personal"]
     latest_answer = await inline_answer(fakegram, 1791, "")  # no words: the latest issue
     assert [r["id"] for r in latest_answer["results"]] == [
         f"{latest.id}-{i.number}" for i in newest

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from telegram import Chat, Message, Update, User
 
-from bot.handlers.common import may_change_subscriptions
+from bot.handlers.common import subscription_refusal
+from bot.handlers.texts import EN
 
 GROUP = Chat(id=-100, type=Chat.SUPERGROUP, title="AI readers")
 CHANNEL = Chat(id=-200, type=Chat.CHANNEL, title="Linked channel")
@@ -34,4 +35,5 @@ def _update(chat: Chat, user: User, sender_chat: Chat | None = None) -> Update:
     ids=["private", "anonymous admin", "linked channel"],
 )
 async def test_who_may_change_subscriptions_without_asking(update: Update, allowed: bool) -> None:
-    assert await may_change_subscriptions(update, NO_CONTEXT) is allowed
+    refusal = await subscription_refusal(update, NO_CONTEXT, EN)
+    assert refusal == (None if allowed else EN.group_admins_only)

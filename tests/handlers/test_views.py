@@ -275,13 +275,16 @@ def test_stats_text(t: Texts) -> None:
         deliveries_uncertain=7,
         failure_reasons=(("Bad Request: <odd> & reason", 1),),
         under_way=(("20210305", 1200, 3800),),
+        keyword_subscribers=6,
+        top_keywords=(("GPT", 3), ("<芯片>", 2)),
     )
     text = views.stats_text(t, counts)
+    assert "GPT 3 · &lt;芯片&gt; 2" in text
     assert "20210305" in text
     assert "1200" in text
     assert "3800" in text
     assert_telegram_html(text)
-    for number in ("10", "9", "8", "4", "300", "2", "1", "5", "7"):
+    for number in ("10", "9", "8", "6", "4", "300", "2", "1", "5", "7"):
         assert number in text
     assert "• Bad Request: &lt;odd&gt; &amp; reason: 1" in text
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import telegram
 from sqlalchemy import Engine
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
@@ -361,3 +362,56 @@ def test_a_keyword_chat_gets_its_own_header_once_before_its_items(
     assert header is not None
     assert header.text.split("\n")[1] == "本期 3 条中有 2 条提到你关注的「正文三」、「第二条」"
     assert [m.item_number for m in items if m is not None] == [2, 3]
+
+
+def test_a_header_goes_only_before_items_still_to_come(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "20210901.md"
+    path.write_text(EDITED.format(gif=""), encoding="utf-8")
+    with Session(engine) as session:
+        for chat in (1, 2):
+            storage.upsert_chat(session, chat, chat_type="private")
+        storage.subscribe(session, 1)
+        storage.subscribe(session, 2, ["第二条"])
+        session.commit()
+    ingest_directory(engine, tmp_path)
+    with Session(engine) as session:
+        broadcast_issue(session, "20210901")
+        for row in session.exec(select(storage.Delivery).where(storage.Delivery.chat_id == 1)):
+            storage.mark_sent(session, row.id)
+        session.commit()
+        storage.subscribe(session, 1, ["第三条"])  # had the whole issue, follows keywords now
+        assert broadcast_issue(session, "20210901") == 0  # a second /push: no header alone
+        assert (1, -1) not in _rows(session)
+        session.commit()
+
+    # Item 2 leaves and a new item mentioning 第二条 comes in one edit: chat 2's header,
+    # lone for a moment, is there again before the new item.
+    new_item = "\n# 4. [又一个第二条](https://a.example/4) | 源\n\n正文四。\n"
+    edited = EDITED.format(gif="").replace(
+        "# 2. [第二条](https://a.example/2) | 源\n\n正文二。\n", ""
+    )
+    path.write_text(edited + new_item, encoding="utf-8")
+    assert _statuses(engine, tmp_path) == {"20210901.md": FileStatus.UPDATED}
+    with Session(engine) as session:
+        chat_2 = {key: row for key, row in _rows(session).items() if key[0] == 2}
+        assert chat_2 == {(2, -1): (None, "pending"), (2, 3): (4, "pending")}
+
+
+def test_a_header_whose_row_is_gone_is_not_sent(engine: Engine, tmp_path: Path) -> None:
+    (tmp_path / "20210901.md").write_text(EDITED.format(gif=""), encoding="utf-8")
+    with Session(engine) as session:
+        storage.upsert_chat(session, 2, chat_type="private")
+        storage.subscribe(session, 2, ["第二条"])
+        session.commit()
+    ingest_directory(engine, tmp_path)
+    with Session(engine) as session:
+        broadcast_issue(session, "20210901")
+        session.commit()
+        claimed = storage.claim_pending(session, 10)  # the header, the chat's head
+        session.commit()
+        assert [d.message_index for d in claimed] == [-1]
+        for delivery in claimed:
+            session.expunge(delivery)
+        session.exec(sa_delete(storage.Delivery))  # its items left the issue meanwhile
+        session.commit()
+        assert MessageBook().messages(session, claimed) == [None]

@@ -182,6 +182,19 @@ def test_stats(outbox: Session) -> None:
         result.deliveries_dropped,
     ) == (1, 2, 0, 0)
     assert result.under_way == (("20210305", 1, 2),)  # 20210219 has nothing on its way
+    assert result.keyword_subscribers == 1
+
+
+def test_stats_name_the_keywords_most_followed_by_active_chats(outbox: Session) -> None:
+    upsert_chat(outbox, 4, chat_type="private")
+    subscribe(outbox, 1, ["GPT", "芯片"])
+    subscribe(outbox, 2, ["gpt"])  # the same keyword, written otherwise
+    subscribe(outbox, 3, ["芯片", "机器人"])
+    subscribe(outbox, 4, ["机器人", "NLP"])
+    deactivate_chat(outbox, 3, "chat not found")  # its keywords no longer count
+    result = stats(outbox)
+    assert result.top_keywords == (("GPT", 2), ("NLP", 1), ("机器人", 1), ("芯片", 1))
+    assert (result.subscribers, result.keyword_subscribers) == (3, 3)
 
 
 def test_concurrent_claimers_never_share_a_row(outbox: Session, engine: Engine) -> None:
