@@ -21,7 +21,7 @@ from bot import storage
 from bot.content.messages import issue_date, shared_text
 from bot.delivery.broadcast import messages_of_text
 from bot.handlers.common import services_of, texts_of
-from bot.handlers.views import MAX_SEARCH_CHARS, MAX_SEARCH_TERMS, parse_terms
+from bot.handlers.views import MAX_SEARCH_CHARS, MAX_SEARCH_TERMS, SEARCH_START, parse_terms
 from bot.storage import IssueRecord, ItemRecord
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,6 @@ RESULTS_PER_ANSWER = 20  # Telegram takes at most 50; the reader scrolls for mor
 # How long Telegram may reuse an answer for the same words: a new issue shows within minutes.
 CACHE_SECONDS = 300
 DESCRIPTION_CHARS = 100  # Telegram shows about two lines under the title
-# `/start search` in a private chat: where a reader who found nothing can search properly.
-START = "search"
 
 
 async def inline_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -43,7 +41,7 @@ async def inline_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     page = int(query.offset) if query.offset.isdigit() else 0
     if len(words) > MAX_SEARCH_TERMS or len(query.query) > MAX_SEARCH_CHARS:
         too_long = t.search_too_long.format(terms=MAX_SEARCH_TERMS, chars=MAX_SEARCH_CHARS)
-        button = InlineQueryResultsButton(too_long, start_parameter=START)
+        button = InlineQueryResultsButton(too_long, start_parameter=SEARCH_START)
         await query.answer([], button=button, is_personal=True)  # the button is in their language
         return
     with services_of(context).session() as session:
@@ -51,7 +49,7 @@ async def inline_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         results = _results(session, items)
     button = None
     if not results and page == 0:
-        button = InlineQueryResultsButton(t.inline_none, start_parameter=START)
+        button = InlineQueryResultsButton(t.inline_none, start_parameter=SEARCH_START)
     await query.answer(
         results,
         cache_time=CACHE_SECONDS,

@@ -108,6 +108,7 @@ class Texts:
     unknown_item_button: str
     stale_button: str
     search_usage: str
+    search_prompt: str
     search_none: str
     search_too_long: str
     inline_none: str
@@ -237,6 +238,7 @@ EN = Texts(
     unknown_item_button="That item is no longer available.",
     stale_button="This button no longer works.",
     search_usage="What should I look for? For example <code>/search GPT</code>.",
+    search_prompt="Send me a word or two, such as <code>GPT</code>, to search the archive.",
     search_none="Nothing matches {query}. Try fewer or shorter words.",
     search_too_long="Please search with at most {terms} words and {chars} characters.",
     inline_none="Nothing matches. Tap to search in a chat with me.",
@@ -371,6 +373,7 @@ ZH = Texts(
     unknown_item_button="这条新闻已不存在。",
     stale_button="这个按钮已失效。",
     search_usage="要搜索什么？例如 <code>/search GPT</code>。",
+    search_prompt="发给我一两个词（例如 <code>GPT</code>），我来搜索往期。",
     search_none="没有找到与 {query} 相关的新闻，试试更少或更短的词。",
     search_too_long="搜索请用最多 {terms} 个词、{chars} 个字符。",
     inline_none="没有找到相关新闻，点此到机器人里搜索。",

@@ -25,6 +25,7 @@ from bot.handlers.texts import Texts
 from bot.handlers.views import (
     MAX_KEYWORDS_AT_ONCE,
     MAX_KEYWORDS_PER_CHAT,
+    SEARCH_START,
     command_argument,
     display_name,
     help_text,
@@ -47,13 +48,18 @@ def _terms(update: Update) -> list[str]:
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet, register the chat (reactivating it if it had gone away) and show the commands."""
+    """Greet, register the chat (reactivating it if it had gone away) and show the commands;
+    `/start search` (from an inline answer that found nothing) asks what to look for."""
     t = texts_of(update)
     services = services_of(context)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
         # A chat that follows nothing yet gets a button for what most readers want.
         new = not storage.subscriptions_of(session, chat_id)
+    message = update.effective_message
+    if message and command_argument(message.text or "") == SEARCH_START:
+        await reply(update, t.search_prompt)
+        return
     user = update.effective_user
     chat = update.effective_chat
     name = display_name(user.first_name if user else None, chat.title if chat else None)

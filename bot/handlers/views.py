@@ -25,6 +25,8 @@ MAX_KEYWORDS_AT_ONCE = 20
 # 50 keywords of the longest kind still list in one message (Telegram's limit is 4096).
 MAX_KEYWORDS_PER_CHAT = 50
 MAX_SEARCH_TERMS = 20
+# `/start search`: what the inline answer's button opens, for a reader who found nothing.
+SEARCH_START = "search"
 MAX_SEARCH_CHARS = 200
 SHOWN_QUERY = 80  # characters of a query or an issue id echoed back
 SHOWN_IDS = 5  # valid issue ids offered after a bad /issue or /push

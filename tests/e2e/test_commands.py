@@ -521,6 +521,8 @@ async def test_inline_mode_offers_the_archive_to_share_in_any_chat(
     date = f"{matches[0].issue_id[:4]}-{matches[0].issue_id[4:6]}-{matches[0].issue_id[6:]}"
     assert first["results"][0]["description"].startswith(date)
 
+    # What the inline answer's button opens, when nothing was found:
+    assert "to search the archive" in await Chat(fakegram, 1791).answer("/start search")
     nothing = await inline_answer(fakegram, 1791, "zzqxv")
     assert nothing["results"] == []  # (fakegram keeps no `button` to check: the bot offers one)
     assert nothing["is_personal"]  # in this reader's language, so not cached for the others
