@@ -25,6 +25,7 @@ def describe_update(update: object) -> dict[str, object]:
         "user": update.effective_user.id if update.effective_user else None,
         "text": (message.text or message.caption or "")[:80] if message else None,
         "callback": update.callback_query.data if update.callback_query else None,
+        "inline": update.inline_query.query[:80] if update.inline_query else None,
     }
 
 

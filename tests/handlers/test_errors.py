@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from telegram import Chat, Message, Update, User
+from telegram import Chat, InlineQuery, Message, Update, User
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.delivery.limiter import SendAbandoned
@@ -40,6 +40,9 @@ def test_describe_update() -> None:
         "user": 42,
         "text": "/search x",
         "callback": None,
+        "inline": None,
     }
+    inline = InlineQuery("q1", user, "芯片 GPT", offset="")
+    assert describe_update(Update(4, inline_query=inline))["inline"] == "芯片 GPT"
     assert describe_update(None) == {"update": None}
     assert describe_update("job") == {"update": "str"}
