@@ -12,11 +12,22 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot import storage
 from bot.config import Settings
 
 if TYPE_CHECKING:
     from bot.delivery.sender import Sender
     from bot.ingest import ScanReport
+
+
+@dataclass(frozen=True)
+class NoticeOutcome:
+    """What confirming an admin's drafted notice did: queued it for `queued` chats, or found
+    it `gone` (dropped, or never made), or `sent_before`."""
+
+    queued: int = 0
+    gone: bool = False
+    sent_before: bool = False
 
 
 @dataclass
@@ -66,15 +77,31 @@ class Services:
         self.sender.wake()
         return queued
 
-    def broadcast_notice(self, text: str) -> int:
-        """Queue a notice (Telegram HTML, already escaped) for every active subscribed chat;
-        returns how many chats will get it."""
-        from bot.delivery.broadcast import broadcast_notice
+    def draft_notice(self, text: str) -> tuple[int, int]:
+        """Store a notice (Telegram HTML, already escaped) for an admin to confirm; returns
+        its id and how many chats would get it now."""
+        from bot.delivery.broadcast import draft_notice
 
         with self.session() as session:
-            queued = broadcast_notice(session, text)
+            return draft_notice(session, text), len(storage.subscribed_chats(session))
+
+    def confirm_notice(self, notice_id: int, *, send: bool) -> NoticeOutcome:
+        """Send a drafted notice to every active subscribed chat, or drop the draft; what
+        became of it (a draft is sent once, however often it is confirmed)."""
+        from bot.delivery.broadcast import drop_notice, notice_sent, send_notice
+
+        with self.session() as session:
+            sent = notice_sent(session, notice_id)
+            if sent is None:
+                return NoticeOutcome(gone=True)
+            if sent:
+                return NoticeOutcome(sent_before=True)
+            if not send:
+                drop_notice(session, notice_id)
+                return NoticeOutcome()
+            queued = send_notice(session, notice_id)
         self.sender.wake()
-        return queued
+        return NoticeOutcome(queued=queued)
 
     async def accept_upload(self, file_name: str, data: bytes) -> ScanReport:
         """An admin sent an issue file: validate it (FileProblem with a one-line reason when it

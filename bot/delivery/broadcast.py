@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from bot import storage
 from bot.content.messages import issue_messages, keyword_header, whole_issue
@@ -126,11 +126,36 @@ def request_for_chat(
 
 def broadcast_notice(session: Session, text: str) -> int:
     """Store a notice (Telegram HTML) and queue it for every active subscribed chat."""
+    return send_notice(session, draft_notice(session, text))
+
+
+def draft_notice(session: Session, text: str) -> int:
+    """Store a notice (Telegram HTML) that goes nowhere yet; returns its id."""
     notice = storage.Notice(text=text)
     session.add(notice)
     session.flush()
     assert notice.id is not None
-    return storage.enqueue_notice(session, notice.id, storage.subscribed_chats(session))
+    return notice.id
+
+
+def send_notice(session: Session, notice_id: int) -> int:
+    """Queue a stored notice for every active subscribed chat (each chat gets it once, however
+    often this is called); returns how many chats were newly queued."""
+    return storage.enqueue_notice(session, notice_id, storage.subscribed_chats(session))
+
+
+def notice_sent(session: Session, notice_id: int) -> bool | None:
+    """Whether the notice was queued for anyone; None when there is no such notice."""
+    if session.get(storage.Notice, notice_id) is None:
+        return None
+    queued = select(Delivery.id).where(col(Delivery.notice_id) == notice_id).limit(1)
+    return session.exec(queued).first() is not None
+
+
+def drop_notice(session: Session, notice_id: int) -> None:
+    """Forget a notice nobody was sent (a draft the admin decided against)."""
+    if notice_sent(session, notice_id) is False:
+        session.exec(delete(storage.Notice).where(col(storage.Notice.id) == notice_id))
 
 
 class MessageBook:

@@ -1,7 +1,9 @@
-"""Editor commands: /stats, /reload, /push ID, /broadcast text, and issue files sent as documents.
+"""Editor commands: /stats, /reload, /push ID, /broadcast text (drafted, then confirmed with a
+button), and issue files sent as documents.
 
-Access is checked in one place: `admin_handlers` wraps every handler here in `admin_only`, so
-no handler can be registered without the check and none repeats it.
+Access is checked in one place: every handler here is wrapped in `admin_only` (by
+`admin_handlers`, or where it is defined for a button), so none can run without the check
+and none repeats it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 
 from bot import storage
 from bot.content.problems import FileProblem
-from bot.handlers.common import reply, services_of, texts_of
+from bot.handlers import keyboards
+from bot.handlers.common import reply, services_of, show_in_place, texts_of
 from bot.handlers.views import (
     command_argument,
     normalize_issue_id,
@@ -50,7 +53,10 @@ def admin_only(handler: Callback) -> Callback:
                 user.id if user else None,
                 update.effective_chat.id if update.effective_chat else None,
             )
-            await reply(update, texts_of(update).admin_only)
+            if update.callback_query is not None:
+                await update.callback_query.answer(texts_of(update).admin_only, show_alert=True)
+            else:
+                await reply(update, texts_of(update).admin_only)
             return
         await handler(update, context)
 
@@ -100,7 +106,8 @@ async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send the text after the command to every subscribed chat, formatting kept."""
+    """Draft a notice of the text after the command, formatting kept: show it as subscribers
+    will see it, with buttons to send it to them all or not (a typo reaches nobody)."""
     t = texts_of(update)
     message = update.effective_message
     # text_html turns the admin's own bold, links… into Telegram HTML and escapes the rest.
@@ -108,9 +115,35 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not notice:
         await reply(update, t.broadcast_usage)
         return
-    count = services_of(context).broadcast_notice(notice)
-    log.info("notice broadcast chats=%d", count)
-    await reply(update, t.broadcast_done.format(count=count))
+    notice_id, chats = services_of(context).draft_notice(notice)
+    log.info("notice drafted notice=%d chats=%d", notice_id, chats)
+    await reply(update, notice)
+    await reply(update, t.broadcast_draft, keyboards.notice_keyboard(t, notice_id, chats))
+
+
+async def _confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button under a drafted notice: send it to every subscribed chat, or drop it; the
+    question then says what happened, without its buttons."""
+    query = update.callback_query
+    assert query is not None  # called for a button only
+    pressed = keyboards.decode(query.data)
+    assert isinstance(pressed, keyboards.ConfirmNotice)  # archive.button dispatches on it
+    t = texts_of(update)
+    outcome = services_of(context).confirm_notice(pressed.notice_id, send=pressed.send)
+    if outcome.gone or outcome.sent_before:
+        await query.answer(t.broadcast_gone if outcome.gone else t.broadcast_sent_before)
+        await show_in_place(query, None)
+        return
+    await query.answer()
+    if pressed.send:
+        log.info("notice broadcast notice=%d chats=%d", pressed.notice_id, outcome.queued)
+        await show_in_place(query, t.broadcast_done.format(count=outcome.queued))
+    else:
+        log.info("notice dropped notice=%d", pressed.notice_id)
+        await show_in_place(query, t.broadcast_dropped)
+
+
+confirm_pressed = admin_only(_confirm_pressed)
 
 
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,5 +1,6 @@
 """Reader commands about the archive: /latest, /issues, /issue ID, /search, and the one
-handler of every inline button (those of the subscriptions go on to `user`).
+handler of every inline button (those of the subscriptions go on to `user`, a drafted
+notice's to `admin`).
 
 An issue waiting for its PUBLISH_CRON time is not part of a reader's archive yet: none of these
 shows it or sends it, except to an admin in a private chat (`published_only_for`).
@@ -15,7 +16,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import storage
-from bot.handlers import keyboards, user
+from bot.handlers import admin, keyboards, user
 from bot.handlers.common import (
     published_only_for,
     register_chat,
@@ -25,6 +26,7 @@ from bot.handlers.common import (
     texts_of,
 )
 from bot.handlers.keyboards import (
+    ConfirmNotice,
     DropSubscription,
     IssueEntry,
     ResultEntry,
@@ -222,7 +224,7 @@ async def _search(
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Act on an inline button: send an issue or an item, turn a page of a search or of the
-    issue list, or change the chat's subscriptions."""
+    issue list, change the chat's subscriptions, or send an admin's drafted notice."""
     query = update.callback_query
     assert query is not None  # registered for callback queries only
     t = texts_of(update)
@@ -239,6 +241,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await user.subscribe_pressed(update, context, in_list=in_list)
         case DropSubscription(subscription_id, check):
             await user.drop_pressed(update, context, subscription_id, check)
+        case ConfirmNotice():
+            await admin.confirm_pressed(update, context)
         case None:
             await query.answer(t.stale_button)
 

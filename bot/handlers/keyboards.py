@@ -8,6 +8,7 @@ Callback data is at most 64 bytes, so it names things compactly:
     l:<page>                 show a page of the issue list (l:1)
     a  /  a:l                subscribe to every issue, from the greeting / the subscriptions
     u:<id>:<check>           drop one subscription, from the subscriptions (u:17:9f86d081)
+    n:<id>  /  n:<id>:x      send an admin's drafted notice / drop the draft (n:4, n:4:x)
 
 A search query is carried in the data itself when it fits, so paging works after a restart
 and on old messages; a longer one is referred to by a digest (`#…`) and kept in the database
@@ -64,12 +65,26 @@ class DropSubscription:
     check: str
 
 
+@dataclass(frozen=True)
+class ConfirmNotice:
+    notice_id: int
+    send: bool  # False: the draft is dropped instead
+
+
 def keyword_check(keyword: str | None) -> str:
     """What a drop button carries to name its keyword (None: every issue) besides the id."""
     return hashlib.sha256((keyword or "").encode()).hexdigest()[:8]
 
 
-Callback = SendIssue | SendItem | ShowSearchPage | ShowIssuesPage | SubscribeAll | DropSubscription
+Callback = (
+    SendIssue
+    | SendItem
+    | ShowSearchPage
+    | ShowIssuesPage
+    | SubscribeAll
+    | DropSubscription
+    | ConfirmNotice
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,8 @@ def encode(callback: Callback) -> str:
             data = "a:l" if in_list else "a"
         case DropSubscription(subscription_id, check):
             data = f"u:{subscription_id}:{check}"
+        case ConfirmNotice(notice_id, send):
+            data = f"n:{notice_id}" if send else f"n:{notice_id}:x"
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -134,6 +151,10 @@ def decode(data: str | None) -> Callback | None:
         subscription_id, _, check = rest.partition(":")
         if subscription_id.isdigit() and check:
             return DropSubscription(int(subscription_id), check)
+    if kind == "n":
+        notice_id, _, drop = rest.partition(":")
+        if notice_id.isdigit() and drop in ("", "x"):
+            return ConfirmNotice(int(notice_id), send=not drop)
     return None
 
 
@@ -166,6 +187,18 @@ def issues_keyboard(
     ]
     nav = _nav(t, page, pages, ShowIssuesPage)
     return InlineKeyboardMarkup([*rows, nav] if nav else rows)
+
+
+def notice_keyboard(t: Texts, notice_id: int, chats: int) -> InlineKeyboardMarkup:
+    """Under an admin's drafted notice: send it to `chats` chats, or drop it."""
+    send = InlineKeyboardButton(
+        t.broadcast_send_button.format(count=chats),
+        callback_data=encode(ConfirmNotice(notice_id, send=True)),
+    )
+    drop = InlineKeyboardButton(
+        t.broadcast_drop_button, callback_data=encode(ConfirmNotice(notice_id, send=False))
+    )
+    return InlineKeyboardMarkup([[send, drop]])
 
 
 def greeting_keyboard(t: Texts) -> InlineKeyboardMarkup:

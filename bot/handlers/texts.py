@@ -143,7 +143,13 @@ class Texts:
     push_done: str
     push_nothing: str
     broadcast_usage: str
+    broadcast_draft: str
+    broadcast_send_button: str
+    broadcast_drop_button: str
     broadcast_done: str
+    broadcast_dropped: str
+    broadcast_sent_before: str
+    broadcast_gone: str
     upload_wrong_type: str
     upload_too_large: str
     upload_rejected: str
@@ -289,7 +295,13 @@ EN = Texts(
     push_done="📤 Issue {issue_id}: {count:message|messages} queued for subscribers.",
     push_nothing="📤 Nothing to send: every subscriber already has issue {issue_id}.",
     broadcast_usage="Write the notice after the command: <code>/broadcast Hello!</code>",
+    broadcast_draft="Above is the notice as subscribers will see it. Send it?",
+    broadcast_send_button="📣 Send to {count:chat|chats}",
+    broadcast_drop_button="✕ Don't send",
     broadcast_done="📣 The notice goes to {count:chat|chats}.",
+    broadcast_dropped="Not sent.",
+    broadcast_sent_before="This notice was sent already.",
+    broadcast_gone="This draft is gone; write /broadcast again.",
     upload_wrong_type="Send an issue as a Markdown file ({suffix}).",
     upload_too_large="That file is too large for an issue ({size} bytes; at most {limit}).",
     upload_rejected="❌ Not accepted: {reason}",
@@ -438,7 +450,13 @@ ZH = Texts(
     push_done="📤 {issue_id} 期：已为订阅者排队 {count} 条消息。",
     push_nothing="📤 无需发送：订阅者都已收到 {issue_id} 期。",
     broadcast_usage="请在命令后写通知内容：<code>/broadcast 大家好！</code>",
+    broadcast_draft="上面是订阅者将看到的通知。要发送吗？",
+    broadcast_send_button="📣 发送到 {count} 个聊天",
+    broadcast_drop_button="✕ 不发送",
     broadcast_done="📣 通知将发送到 {count} 个聊天。",
+    broadcast_dropped="没有发送。",
+    broadcast_sent_before="这条通知已经发送过了。",
+    broadcast_gone="这份草稿已不存在，请重新使用 /broadcast。",
     upload_wrong_type="请以 Markdown 文件（{suffix}）发送一期简报。",
     upload_too_large="文件太大，不像是一期简报（{size} 字节，最多 {limit}）。",
     upload_rejected="❌ 未接受：{reason}",

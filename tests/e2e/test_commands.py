@@ -791,9 +791,49 @@ async def test_admin_broadcast_reaches_subscribers_with_the_text_as_typed(
     admin = await reader(fakegram, running_bot.admin_id)
     assert "/broadcast Hello" in await admin.answer("/broadcast")
     since = await subscriber.last_seq()
-    assert "goes to 1 chat." in await admin.answer("/broadcast <b>Hello</b>, readers & friends")
+
+    # A draft first: the notice as subscribers will see it, and the question under it.
+    typo, draft = await admin.say("/broadcast Helo", count=2)
+    assert typo["text"] == "Helo"
+    assert [b["text"] for b in buttons(draft)] == ["📣 Send to 1 chat", "✕ Don't send"]
+    drop = buttons(draft)[1]["callback_data"]
+    assert not (await admin.press(draft, drop))["text"]
+    dropped = await poll(lambda: edited_message(fakegram, draft, 1), "the draft was not dropped")
+    assert dropped["text"] == "Not sent."
+    assert not dropped["reply_markup"]  # its buttons are gone
+
+    preview, draft = await admin.say("/broadcast <b>Hello</b>, readers & friends", count=2)
+    assert preview["text"] == "<b>Hello</b>, readers & friends"  # typed text, not markup
+    send = buttons(draft)[0]["callback_data"]
+    await admin.press(draft, send)
+    done = await poll(lambda: edited_message(fakegram, draft, 1), "the notice was not sent")
+    assert done["text"] == "📣 The notice goes to 1 chat."
     notice = (await fakegram.wait_for_messages(1, 2451, since))[0]
-    assert notice["text"] == "<b>Hello</b>, readers & friends"  # typed text, not markup
+    assert notice["text"] == "<b>Hello</b>, readers & friends"
+    assert not done["reply_markup"]  # no second tap (a quick one finds it sent already)
+
+
+async def test_only_an_admin_sends_a_notice_drafted_in_a_group(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    subscriber = await reader(fakegram, 2461)
+    await subscriber.answer("/subscribe")
+    await fakegram.create_user(running_bot.admin_id, "Editor", "en")
+    await fakegram.create_user(2462, "Bob", "en")
+    await fakegram.create_group(-2460, [running_bot.admin_id, 2462], title="Editors")
+    admin = Chat(fakegram, running_bot.admin_id, chat_id=-2460)
+    member = Chat(fakegram, 2462, chat_id=-2460)
+    since = await subscriber.last_seq()
+    _, draft = await admin.say("/broadcast@test_bot Hello", count=2)
+    send = buttons(draft)[0]["callback_data"]
+    refused = await member.press(draft, send)  # anyone in the group sees the buttons
+    assert (refused["text"], refused["show_alert"]) == (
+        "Sorry, this is for the newsletter's editors only.",
+        True,
+    )
+    await admin.press(draft, send)
+    notice = (await fakegram.wait_for_messages(1, 2461, since))[0]
+    assert notice["text"] == "Hello"
 
 
 ISSUE_ID = "20990401"

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bot.handlers import keyboards
 from bot.handlers.keyboards import (
     MAX_CALLBACK_BYTES,
+    ConfirmNotice,
     DropSubscription,
     FollowedEntry,
     IssueEntry,
@@ -36,6 +37,8 @@ from bot.handlers.texts import EN, ZH
         SubscribeAll(in_list=False),
         SubscribeAll(in_list=True),
         DropSubscription(17, keyboards.keyword_check("gpt")),
+        ConfirmNotice(4, send=True),
+        ConfirmNotice(4, send=False),
     ],
 )
 def test_round_trip(callback: keyboards.Callback) -> None:
@@ -46,7 +49,7 @@ def test_round_trip(callback: keyboards.Callback) -> None:
     "data",
     [
         *(None, "", "x", "i:", "t:20210305", "t:20210305:x", "s:x:GPT", "s:1:", "zz:1"),
-        *("l:", "l:x", "l:-1", "a:x", "u:", "u:x", "u:17", "u:17:"),
+        *("l:", "l:x", "l:-1", "a:x", "u:", "u:x", "u:17", "u:17:", "n:", "n:x", "n:4:y"),
     ],
 )
 def test_unknown_data_decodes_to_none(data: str | None) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.delivery.broadcast import MessageBook, broadcast_notice
+from bot.delivery.broadcast import (
+    MessageBook,
+    broadcast_notice,
+    draft_notice,
+    drop_notice,
+    notice_sent,
+    send_notice,
+)
 from bot.storage import (
     Delivery,
     DeliveryStatus,
@@ -44,6 +51,23 @@ def test_a_notice_goes_once_to_every_active_subscribed_chat(session: Session) ->
     (message,) = MessageBook().messages(session, rows[:1])
     assert message is not None
     assert message.text == "<b>停刊一周</b>"
+
+
+def test_a_drafted_notice_goes_nowhere_until_sent_and_can_be_dropped(session: Session) -> None:
+    _chats(session, 1)
+    subscribe(session, 1)
+    draft = draft_notice(session, "typo")
+    assert notice_sent(session, draft) is False
+    assert session.exec(select(Delivery)).all() == []
+    drop_notice(session, draft)
+    assert notice_sent(session, draft) is None  # gone
+
+    kept = draft_notice(session, "<b>停刊一周</b>")
+    assert send_notice(session, kept) == 1
+    assert notice_sent(session, kept) is True
+    drop_notice(session, kept)  # sent: it stays, its deliveries need it
+    assert notice_sent(session, kept) is True
+    assert send_notice(session, kept) == 0  # confirmed twice: still once per chat
 
 
 def test_notices_overtake_issue_messages(session: Session) -> None:
