@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from bot.storage.models import Chat, Delivery, Subscription, utcnow
-from bot.storage.outbox import drop_pending_for_chat
+from bot.storage.outbox import LONE_HEADER, drop_pending_for_chat
 
 
 def has_chats(session: Session) -> bool:
@@ -137,6 +137,9 @@ def migrate_chat(
         delivery.chat_id = new_id
         delivery.not_before = None  # the failed send is retried at once in the new chat
         session.add(delivery)
+    session.flush()
+    # A keyword header whose items the supergroup had already came over alone.
+    session.exec(delete(Delivery).where(col(Delivery.chat_id) == new_id, LONE_HEADER))
 
     new.active = True
     new.inactive_reason = None

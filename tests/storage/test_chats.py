@@ -151,6 +151,21 @@ def test_migration_into_a_chat_that_already_exists_merges(session: Session) -> N
     assert [i for i, _, _ in _deliveries(session, SUPERGROUP)] == [0, 1]
 
 
+def test_a_migrated_keyword_header_without_its_items_is_left_behind(session: Session) -> None:
+    upsert_issue(session, make_issue("20210305"), "raw", "a.md")
+    upsert_chat(session, -42, chat_type="group")
+    upsert_chat(session, SUPERGROUP, chat_type="supergroup")
+    subscribe(session, -42, ["gpt"])
+    enqueue_deliveries(session, "20210305", {-42: [1]}, headers={-42: "🔔"})
+    enqueue_deliveries(session, "20210305", {SUPERGROUP: [1]})  # as a whole-issue reader
+    (had,) = session.exec(select(Delivery).where(Delivery.chat_id == SUPERGROUP)).all()
+    mark_sent(session, had.id or 0)
+
+    migrate_chat(session, -42, SUPERGROUP)  # it has item 1 already: no header for nothing
+    session.commit()
+    assert _deliveries(session, SUPERGROUP) == [(1, DeliveryStatus.SENT.value, None)]
+
+
 @pytest.mark.parametrize("known", [True, False])
 def test_migrating_an_unknown_group_creates_the_supergroup(session: Session, known: bool) -> None:
     if known:
