@@ -16,18 +16,9 @@ from bot import storage
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from bot.delivery.broadcast import NoticeOutcome
     from bot.delivery.sender import Sender
     from bot.ingest import ScanReport
-
-
-@dataclass(frozen=True)
-class NoticeOutcome:
-    """What confirming an admin's drafted notice did: queued it for `queued` chats, or found
-    it `gone` (dropped, or never made), or `sent_before`."""
-
-    queued: int = 0
-    gone: bool = False
-    sent_before: bool = False
 
 
 @dataclass
@@ -86,22 +77,15 @@ class Services:
             return draft_notice(session, text), len(storage.subscribed_chats(session))
 
     def confirm_notice(self, notice_id: int, *, send: bool) -> NoticeOutcome:
-        """Send a drafted notice to every active subscribed chat, or drop the draft; what
-        became of it (a draft is sent once, however often it is confirmed)."""
-        from bot.delivery.broadcast import drop_notice, notice_sent, send_notice
+        """Send a drafted notice to every active subscribed chat, or drop the draft (see
+        bot.delivery.broadcast.confirm_notice)."""
+        from bot.delivery.broadcast import confirm_notice
 
         with self.session() as session:
-            sent = notice_sent(session, notice_id)
-            if sent is None:
-                return NoticeOutcome(gone=True)
-            if sent:
-                return NoticeOutcome(sent_before=True)
-            if not send:
-                drop_notice(session, notice_id)
-                return NoticeOutcome()
-            queued = send_notice(session, notice_id)
-        self.sender.wake()
-        return NoticeOutcome(queued=queued)
+            outcome = confirm_notice(session, notice_id, send=send)
+        if outcome.queued:
+            self.sender.wake()
+        return outcome
 
     async def accept_upload(self, file_name: str, data: bytes) -> ScanReport:
         """An admin sent an issue file: validate it (FileProblem with a one-line reason when it

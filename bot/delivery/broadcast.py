@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlmodel import Session, col, delete, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from bot import storage
 from bot.content.messages import issue_messages, keyword_header, whole_issue
 from bot.content.parse import parse_issue
 from bot.content.types import MessageKind, OutgoingMessage
-from bot.storage.models import Delivery, IssueRecord
+from bot.storage.models import Delivery, IssueRecord, NoticeStatus, utcnow
 
+# A draft's buttons stop working after this: the number of chats they name has gone stale.
+DRAFT_KEPT_FOR = timedelta(days=1)
 # Issues and notices a MessageBook remembers; a broadcast touches one or two at a time.
 BOOK_SIZE = 64
 # Reads of a batch's places and messages before giving up on an issue that keeps changing.
@@ -126,36 +131,56 @@ def request_for_chat(
 
 def broadcast_notice(session: Session, text: str) -> int:
     """Store a notice (Telegram HTML) and queue it for every active subscribed chat."""
-    return send_notice(session, draft_notice(session, text))
+    notice = storage.Notice(text=text, status=NoticeStatus.SENT.value)
+    session.add(notice)
+    session.flush()
+    assert notice.id is not None
+    return storage.enqueue_notice(session, notice.id, storage.subscribed_chats(session))
 
 
 def draft_notice(session: Session, text: str) -> int:
-    """Store a notice (Telegram HTML) that goes nowhere yet; returns its id."""
-    notice = storage.Notice(text=text)
+    """Store a notice (Telegram HTML) that goes nowhere until confirmed; returns its id."""
+    notice = storage.Notice(text=text, status=NoticeStatus.DRAFT.value)
     session.add(notice)
     session.flush()
     assert notice.id is not None
     return notice.id
 
 
-def send_notice(session: Session, notice_id: int) -> int:
-    """Queue a stored notice for every active subscribed chat (each chat gets it once, however
-    often this is called); returns how many chats were newly queued."""
-    return storage.enqueue_notice(session, notice_id, storage.subscribed_chats(session))
+@dataclass(frozen=True)
+class NoticeOutcome:
+    """What confirming a drafted notice did: queued it for `queued` chats (0 when dropped), or
+    found it `gone` (dropped, too old or never made) or `sent_before`."""
+
+    queued: int = 0
+    gone: bool = False
+    sent_before: bool = False
 
 
-def notice_sent(session: Session, notice_id: int) -> bool | None:
-    """Whether the notice was queued for anyone; None when there is no such notice."""
-    if session.get(storage.Notice, notice_id) is None:
-        return None
-    queued = select(Delivery.id).where(col(Delivery.notice_id) == notice_id).limit(1)
-    return session.exec(queued).first() is not None
-
-
-def drop_notice(session: Session, notice_id: int) -> None:
-    """Forget a notice nobody was sent (a draft the admin decided against)."""
-    if notice_sent(session, notice_id) is False:
-        session.exec(delete(storage.Notice).where(col(storage.Notice.id) == notice_id))
+def confirm_notice(
+    session: Session, notice_id: int, *, send: bool, now: datetime | None = None
+) -> NoticeOutcome:
+    """Send a draft to every active subscribed chat, or drop it. The draft is claimed with one
+    conditional UPDATE, so however often and wherever it is confirmed (two taps, two
+    instances), it is sent or dropped once."""
+    cutoff = (now or utcnow()) - DRAFT_KEPT_FOR
+    notices = storage.Notice
+    claimed = session.exec(
+        update(notices)
+        .where(
+            col(notices.id) == notice_id,
+            col(notices.status) == NoticeStatus.DRAFT.value,
+            col(notices.created_at) >= cutoff,
+        )
+        .values(status=(NoticeStatus.SENT if send else NoticeStatus.DROPPED).value)
+    ).rowcount
+    if claimed and send:
+        chats = storage.subscribed_chats(session)
+        return NoticeOutcome(queued=storage.enqueue_notice(session, notice_id, chats))
+    if claimed:
+        return NoticeOutcome()
+    status = session.exec(select(notices.status).where(col(notices.id) == notice_id)).first()
+    return NoticeOutcome(sent_before=status == NoticeStatus.SENT, gone=status != NoticeStatus.SENT)
 
 
 class MessageBook:

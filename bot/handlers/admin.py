@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import PurePath
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -115,6 +116,10 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not notice:
         await reply(update, t.broadcast_usage)
         return
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:  # a draft is for its admin's eyes only
+        await reply(update, t.broadcast_private_only)
+        return
     notice_id, chats = services_of(context).draft_notice(notice)
     log.info("notice drafted notice=%d chats=%d", notice_id, chats)
     await reply(update, notice)
@@ -130,11 +135,10 @@ async def _confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     assert isinstance(pressed, keyboards.ConfirmNotice)  # archive.button dispatches on it
     t = texts_of(update)
     outcome = services_of(context).confirm_notice(pressed.notice_id, send=pressed.send)
-    if outcome.gone or outcome.sent_before:
-        await query.answer(t.broadcast_gone if outcome.gone else t.broadcast_sent_before)
-        await show_in_place(query, None)
-        return
     await query.answer()
+    if outcome.gone or outcome.sent_before:
+        await show_in_place(query, t.broadcast_gone if outcome.gone else t.broadcast_sent_before)
+        return
     if pressed.send:
         log.info("notice broadcast notice=%d chats=%d", pressed.notice_id, outcome.queued)
         await show_in_place(query, t.broadcast_done.format(count=outcome.queued))

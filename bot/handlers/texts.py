@@ -144,6 +144,7 @@ class Texts:
     push_nothing: str
     broadcast_usage: str
     broadcast_draft: str
+    broadcast_private_only: str
     broadcast_send_button: str
     broadcast_drop_button: str
     broadcast_done: str
@@ -296,12 +297,13 @@ EN = Texts(
     push_nothing="📤 Nothing to send: every subscriber already has issue {issue_id}.",
     broadcast_usage="Write the notice after the command: <code>/broadcast Hello!</code>",
     broadcast_draft="Above is the notice as subscribers will see it. Send it?",
+    broadcast_private_only="Please draft notices in our private chat, where only you see them.",
     broadcast_send_button="📣 Send to {count:chat|chats}",
     broadcast_drop_button="✕ Don't send",
     broadcast_done="📣 The notice goes to {count:chat|chats}.",
     broadcast_dropped="Not sent.",
     broadcast_sent_before="This notice was sent already.",
-    broadcast_gone="This draft is gone; write /broadcast again.",
+    broadcast_gone="This draft is void (dropped, or over a day old). Write /broadcast again.",
     upload_wrong_type="Send an issue as a Markdown file ({suffix}).",
     upload_too_large="That file is too large for an issue ({size} bytes; at most {limit}).",
     upload_rejected="❌ Not accepted: {reason}",
@@ -451,12 +453,13 @@ ZH = Texts(
     push_nothing="📤 无需发送：订阅者都已收到 {issue_id} 期。",
     broadcast_usage="请在命令后写通知内容：<code>/broadcast 大家好！</code>",
     broadcast_draft="上面是订阅者将看到的通知。要发送吗？",
+    broadcast_private_only="请在与我的私聊中起草通知，那里只有你能看到。",
     broadcast_send_button="📣 发送到 {count} 个聊天",
     broadcast_drop_button="✕ 不发送",
     broadcast_done="📣 通知将发送到 {count} 个聊天。",
     broadcast_dropped="没有发送。",
     broadcast_sent_before="这条通知已经发送过了。",
-    broadcast_gone="这份草稿已不存在，请重新使用 /broadcast。",
+    broadcast_gone="这份草稿已失效（已放弃或超过一天），请重新使用 /broadcast。",
     upload_wrong_type="请以 Markdown 文件（{suffix}）发送一期简报。",
     upload_too_large="文件太大，不像是一期简报（{size} 字节，最多 {limit}）。",
     upload_rejected="❌ 未接受：{reason}",

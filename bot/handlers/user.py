@@ -7,6 +7,7 @@ import logging
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import storage
@@ -57,16 +58,23 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # A chat that follows nothing yet gets a button for what most readers want.
         new = not storage.subscriptions_of(session, chat_id)
     message = update.effective_message
-    if message and command_argument(message.text or "") == SEARCH_START:
-        await reply(update, t.search_prompt)
-        return
     user = update.effective_user
     chat = update.effective_chat
+    searching = (
+        chat is not None
+        and chat.type == ChatType.PRIVATE
+        and command_argument((message.text or "") if message else "") == SEARCH_START
+    )
+    if searching and not new:  # a reader who knows the bot: straight to the point
+        await reply(update, t.search_prompt)
+        return
     name = display_name(user.first_name if user else None, chat.title if chat else None)
     admin = services.is_admin(user.id if user else None)
     markup = keyboards.greeting_keyboard(t) if new else None
     text = help_text(t, name=name, admin=admin, bot_name=inline_name(context.bot))
     await reply(update, text, markup)
+    if searching:
+        await reply(update, t.search_prompt)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

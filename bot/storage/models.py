@@ -208,6 +208,12 @@ class Delivery(SQLModel, table=True):
     )
 
 
+class NoticeStatus(StrEnum):
+    DRAFT = "draft"  # shown to its admin, waiting for a tap
+    SENT = "sent"  # queued for every subscribed chat
+    DROPPED = "dropped"  # the admin decided against it; kept, so its id is never reused
+
+
 class Notice(SQLModel, table=True):
     """An admin's /broadcast: one text for every subscribed chat."""
 
@@ -216,6 +222,11 @@ class Notice(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.Integer)
     text: str = Field(sa_type=sa.Text)  # Telegram HTML
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    status: str = Field(
+        default=NoticeStatus.SENT.value,
+        sa_type=sa.String(16),
+        sa_column_kwargs={"server_default": NoticeStatus.SENT.value},
+    )
 
 
 class BadFile(SQLModel, table=True):

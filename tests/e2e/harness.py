@@ -138,10 +138,14 @@ def _document(
     return _Call("POST", "send_document", body)
 
 
-def _callback(user_id: int, message_id: int, data: str, chat_id: int | None) -> _Call:
+def _callback(
+    user_id: int, message_id: int, data: str, chat_id: int | None, force: bool = False
+) -> _Call:
     body: dict[str, Any] = {"user_id": user_id, "message_id": message_id, "data": data}
     if chat_id is not None:
         body["chat_id"] = chat_id
+    if force:
+        body["force"] = True
     return _Call("POST", "callback", body)
 
 
@@ -209,9 +213,16 @@ class AsyncTestApi:
         return user_id  # a private chat's id is the user's id
 
     async def press_button(
-        self, user_id: int, message_id: int, data: str, chat_id: int | None = None
+        self,
+        user_id: int,
+        message_id: int,
+        data: str,
+        chat_id: int | None = None,
+        force: bool = False,
     ) -> dict[str, Any]:
-        return await self._run(_callback(user_id, message_id, data, chat_id))
+        """The user taps a button; `force`: one the message no longer shows (a tap sent just
+        before the bot removed it, or a forged one)."""
+        return await self._run(_callback(user_id, message_id, data, chat_id, force))
 
     async def inline_query(self, user_id: int, query: str, offset: str = "") -> dict[str, Any]:
         """The user types `@bot query` in some chat; returns the update."""

@@ -66,11 +66,13 @@ class Chat:
         """Write `text`; return the text of the bot's one answer."""
         return (await self.say(text))[0]["text"]
 
-    async def press(self, message: SentMessage, data: str) -> dict[str, Any]:
+    async def press(
+        self, message: SentMessage, data: str, *, force: bool = False
+    ) -> dict[str, Any]:
         """Press a button of `message`; return the callback query's answer once it is given."""
         group = None if self.chat_id == self.user_id else self.chat_id
         update = await self.fakegram.press_button(
-            self.user_id, message["message_id"], data, chat_id=group
+            self.user_id, message["message_id"], data, chat_id=group, force=force
         )
         query_id = update["callback_query"]["id"]
 
@@ -521,8 +523,14 @@ async def test_inline_mode_offers_the_archive_to_share_in_any_chat(
     date = f"{matches[0].issue_id[:4]}-{matches[0].issue_id[4:6]}-{matches[0].issue_id[6:]}"
     assert first["results"][0]["description"].startswith(date)
 
-    # What the inline answer's button opens, when nothing was found:
-    assert "to search the archive" in await Chat(fakegram, 1791).answer("/start search")
+    # What the inline answer's button opens, when nothing was found: for a reader who
+    # follows nothing yet the greeting with its subscribe button, then the question.
+    sharer = Chat(fakegram, 1791)
+    greeting, prompt = await sharer.say("/start search", count=2)
+    assert [b["callback_data"] for b in buttons(greeting)] == ["a"]
+    assert "to search the archive" in prompt["text"]
+    await sharer.answer("/subscribe")
+    assert "to search the archive" in await sharer.answer("/start search")  # only the question
     nothing = await inline_answer(fakegram, 1791, "zzqxv")
     assert nothing["results"] == []  # (fakegram keeps no `button` to check: the bot offers one)
     assert nothing["is_personal"]  # in this reader's language, so not cached for the others
@@ -796,11 +804,14 @@ async def test_admin_broadcast_reaches_subscribers_with_the_text_as_typed(
     typo, draft = await admin.say("/broadcast Helo", count=2)
     assert typo["text"] == "Helo"
     assert [b["text"] for b in buttons(draft)] == ["📣 Send to 1 chat", "✕ Don't send"]
-    drop = buttons(draft)[1]["callback_data"]
-    assert not (await admin.press(draft, drop))["text"]
+    send, drop = (b["callback_data"] for b in buttons(draft))
+    await admin.press(draft, drop)
     dropped = await poll(lambda: edited_message(fakegram, draft, 1), "the draft was not dropped")
     assert dropped["text"] == "Not sent."
     assert not dropped["reply_markup"]  # its buttons are gone
+    await admin.press(draft, send, force=True)  # a tap that left before they went
+    void = await poll(lambda: edited_message(fakegram, draft, 2), "the void tap was not told")
+    assert void["text"].startswith("This draft is void")
 
     preview, draft = await admin.say("/broadcast <b>Hello</b>, readers & friends", count=2)
     assert preview["text"] == "<b>Hello</b>, readers & friends"  # typed text, not markup
@@ -808,12 +819,22 @@ async def test_admin_broadcast_reaches_subscribers_with_the_text_as_typed(
     await admin.press(draft, send)
     done = await poll(lambda: edited_message(fakegram, draft, 1), "the notice was not sent")
     assert done["text"] == "📣 The notice goes to 1 chat."
+    assert not done["reply_markup"]
+    await admin.press(draft, send, force=True)  # a second, quick tap
+    again = await poll(lambda: edited_message(fakegram, draft, 2), "the second tap was not told")
+    assert again["text"] == "This notice was sent already."
     notice = (await fakegram.wait_for_messages(1, 2451, since))[0]
     assert notice["text"] == "<b>Hello</b>, readers & friends"
-    assert not done["reply_markup"]  # no second tap (a quick one finds it sent already)
+    with database(running_bot)() as session:  # queued once for it, and never again
+        queued = session.exec(
+            select(storage.Delivery).where(
+                storage.Delivery.chat_id == 2451, storage.Delivery.notice_id.is_not(None)
+            )
+        ).all()
+    assert len(queued) == 1
 
 
-async def test_only_an_admin_sends_a_notice_drafted_in_a_group(
+async def test_a_notice_is_drafted_in_private_and_sent_only_by_an_admins_tap(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
     subscriber = await reader(fakegram, 2461)
@@ -821,18 +842,32 @@ async def test_only_an_admin_sends_a_notice_drafted_in_a_group(
     await fakegram.create_user(running_bot.admin_id, "Editor", "en")
     await fakegram.create_user(2462, "Bob", "en")
     await fakegram.create_group(-2460, [running_bot.admin_id, 2462], title="Editors")
-    admin = Chat(fakegram, running_bot.admin_id, chat_id=-2460)
-    member = Chat(fakegram, 2462, chat_id=-2460)
+    in_group = Chat(fakegram, running_bot.admin_id, chat_id=-2460)
+    assert "in our private chat" in await in_group.answer("/broadcast@test_bot Hello")
+
+    admin = Chat(fakegram, running_bot.admin_id)
     since = await subscriber.last_seq()
-    _, draft = await admin.say("/broadcast@test_bot Hello", count=2)
+    _, draft = await admin.say("/broadcast Hello", count=2)
     send = buttons(draft)[0]["callback_data"]
-    refused = await member.press(draft, send)  # anyone in the group sees the buttons
+    update = await fakegram.press_button(
+        2462, draft["message_id"], send, chat_id=running_bot.admin_id, force=True
+    )  # a forged tap: Bob cannot see the admin's chat
+    query_id = update["callback_query"]["id"]
+
+    async def refusal() -> dict[str, Any] | None:
+        queries = (await fakegram.answers())["callback_queries"]
+        return next((q["answer"] for q in queries if q["query"]["id"] == query_id), None)
+
+    refused = await poll(refusal, "the forged tap was not answered")
     assert (refused["text"], refused["show_alert"]) == (
         "Sorry, this is for the newsletter's editors only.",
         True,
     )
+    assert await edited_message(fakegram, draft, 1) is None  # the question still stands
     await admin.press(draft, send)
-    notice = (await fakegram.wait_for_messages(1, 2461, since))[0]
+    done = await poll(lambda: edited_message(fakegram, draft, 1), "the notice was not sent")
+    assert done["text"] == "📣 The notice goes to 1 chat."
+    (notice,) = await fakegram.wait_for_messages(1, 2461, since)
     assert notice["text"] == "Hello"
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from bot.delivery.broadcast import (
+    DRAFT_KEPT_FOR,
     MessageBook,
+    NoticeOutcome,
     broadcast_notice,
+    confirm_notice,
     draft_notice,
-    drop_notice,
-    notice_sent,
-    send_notice,
 )
 from bot.storage import (
     Delivery,
@@ -27,6 +29,7 @@ from bot.storage import (
     upsert_chat,
     upsert_issue,
 )
+from bot.storage.models import utcnow
 from tests.storage.factories import make_issue
 
 
@@ -53,21 +56,30 @@ def test_a_notice_goes_once_to_every_active_subscribed_chat(session: Session) ->
     assert message.text == "<b>停刊一周</b>"
 
 
-def test_a_drafted_notice_goes_nowhere_until_sent_and_can_be_dropped(session: Session) -> None:
-    _chats(session, 1)
+def test_a_drafted_notice_goes_nowhere_until_confirmed_once(session: Session) -> None:
+    _chats(session, 1, 2)
     subscribe(session, 1)
-    draft = draft_notice(session, "typo")
-    assert notice_sent(session, draft) is False
-    assert session.exec(select(Delivery)).all() == []
-    drop_notice(session, draft)
-    assert notice_sent(session, draft) is None  # gone
+    subscribe(session, 2, ["gpt"])
+    typo = draft_notice(session, "typo")
+    assert session.exec(select(Delivery)).all() == []  # a draft reaches nobody
+    assert confirm_notice(session, typo, send=False) == NoticeOutcome()
+    assert confirm_notice(session, typo, send=True) == NoticeOutcome(gone=True)  # dropped
 
     kept = draft_notice(session, "<b>停刊一周</b>")
-    assert send_notice(session, kept) == 1
-    assert notice_sent(session, kept) is True
-    drop_notice(session, kept)  # sent: it stays, its deliveries need it
-    assert notice_sent(session, kept) is True
-    assert send_notice(session, kept) == 0  # confirmed twice: still once per chat
+    assert confirm_notice(session, kept, send=True) == NoticeOutcome(queued=2)
+    assert confirm_notice(session, kept, send=True) == NoticeOutcome(sent_before=True)
+    assert confirm_notice(session, kept, send=False) == NoticeOutcome(sent_before=True)
+    assert len(session.exec(select(Delivery)).all()) == 2
+    assert confirm_notice(session, 999, send=True) == NoticeOutcome(gone=True)  # never made
+
+
+def test_a_draft_left_for_over_a_day_is_void(session: Session) -> None:
+    _chats(session, 1)
+    subscribe(session, 1)
+    draft = draft_notice(session, "old news")
+    later = utcnow() + DRAFT_KEPT_FOR + timedelta(minutes=1)
+    assert confirm_notice(session, draft, send=True, now=later) == NoticeOutcome(gone=True)
+    assert session.exec(select(Delivery)).all() == []
 
 
 def test_notices_overtake_issue_messages(session: Session) -> None:
