@@ -139,11 +139,16 @@ _BREAKS = (
 
 
 def _cut_points(visible: str, limit: int, first_limit: int) -> list[int]:
-    """Positions in `visible` where a new part starts."""
+    """Positions in `visible` where a new part starts. A part of white space only is left
+    out, so the part after it is still the first one and keeps `first_limit`."""
     cuts: list[int] = []
     start = 0
-    while utf16_length(visible[start:]) > (limit if cuts else first_limit):
-        fitting = _prefix_fitting(visible[start:], limit if cuts else first_limit)
+
+    def room() -> int:
+        return first_limit if not visible[:start].strip() else limit
+
+    while utf16_length(visible[start:]) > room():
+        fitting = _prefix_fitting(visible[start:], room())
         window = visible[start : start + fitting + 1]  # a break right after the limit is fine
         cut = fitting
         for pattern in _BREAKS:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from html import escape
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.content.split import pack_blocks, split_html, utf16_length, visible_text
@@ -53,6 +53,7 @@ def test_split_keeps_limits_text_and_wellformedness(html: str, limit: int) -> No
     limit=st.integers(30, 200),
     first_limit=st.integers(10, 60),
 )
+@example(blocks=["\n\n\n\naaaaaa🇨🇳a"], limit=30, first_limit=10)  # a caption after blank lines
 def test_pack_blocks_respects_both_limits(blocks: list[str], limit: int, first_limit: int) -> None:
     parts = pack_blocks(blocks, limit, first_limit=first_limit)
     for index, part in enumerate(parts):
