@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import storage
+from bot.content.split import visible_text
 from bot.handlers import admin, keyboards, user
 from bot.handlers.common import (
     published_only_for,
@@ -53,22 +55,29 @@ from bot.handlers.views import (
     period_shown,
     period_text,
     quoted,
+    repeat_refusal,
     search_text,
     unknown_issue_text,
     usage_with_example,
 )
 from bot.storage import IssueRecord
+from bot.storage.models import utcnow
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the latest issue, in full, to this chat only."""
+    t = texts_of(update)
     services = services_of(context)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
         published_only = published_only_for(update, services)
         record = storage.latest_issue(session, published_only=published_only)
+        refusal = _repeat_refusal(session, update, t, record.id) if record else None
     if record is None:
-        await reply(update, texts_of(update).no_issues)
+        await reply(update, t.no_issues)
+        return
+    if refusal:
+        await reply(update, refusal)
         return
     # The issue's own header message is the answer; an extra "sending…" would only cost one
     # of the few messages per second this chat may receive.
@@ -122,8 +131,12 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             found = [record] if record else []
         entries = _entries(found)
         ids = storage.issue_ids(session, published_only=published_only)
-    if len(entries) == 1:
-        services.request_messages(chat_id, entries[0].issue_id)
+        only = entries[0].issue_id if len(entries) == 1 else None
+        refusal = _repeat_refusal(session, update, t, only) if only else None
+    if refusal:
+        await reply(update, refusal)
+    elif only:
+        services.request_messages(chat_id, only)
     elif entries and period:
         shown = period_shown(period, entries)
         await reply(update, period_text(t, period, entries), keyboards.issues_keyboard(t, shown))
@@ -174,6 +187,15 @@ def search_page(
         keyboards.search_keyboard(t, entries, page=page, pages=pages, ref=ref),
         ref,
     )
+
+
+def _repeat_refusal(session: Session, update: Update, t: Texts, issue_id: str) -> str | None:
+    """Why a group is not sent this issue again now (it was, moments ago); None: send it."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:  # a reader's own chat: as often as asked
+        return None
+    posted_at = storage.issue_posted_at(session, chat.id, issue_id)
+    return repeat_refusal(t, issue_id, posted_at, utcnow())
 
 
 def _entries(records: Iterable[IssueRecord]) -> list[IssueEntry]:
@@ -259,6 +281,8 @@ async def _send(
             return t.unknown_issue_button
         if number is not None and storage.get_item(session, issue_id, number) is None:
             return t.unknown_item_button
+        if number is None and (refusal := _repeat_refusal(session, update, t, issue_id)):
+            return visible_text(refusal)  # a toast shows plain text
     try:
         services.request_messages(chat_id, issue_id, None if number is None else [number])
     except KeyError:

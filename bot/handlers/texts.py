@@ -92,6 +92,7 @@ class Texts:
     issues_page_header: str
     issue_line: str
     issue_waiting: str
+    issue_posted_recently: str
     issue_button: str
     issue_usage: str
     issue_unknown: str
@@ -224,6 +225,9 @@ EN = Texts(
     issues_page_header="<b>Issues</b>, newest first, page {page}/{pages} (tap one to get it):",
     issue_line="• <code>{issue_id}</code> — {items:item|items}",
     issue_waiting=" ⏳ not published yet, readers cannot see it",
+    issue_posted_recently=(
+        "Issue {issue_id} was posted here {minutes:minute|minutes} ago: scroll up to read it."
+    ),
     issue_button="{issue_id} · {items:item|items}",
     issue_usage=(
         "Which issue? For example <code>/issue {example}</code>, or a month's:"
@@ -369,6 +373,7 @@ ZH = Texts(
     issues_page_header="<b>往期</b>（由新到旧，第 {page}/{pages} 页，点击即可获取）：",
     issue_line="• <code>{issue_id}</code> — {items} 条",
     issue_waiting=" ⏳ 尚未发布，读者看不到",
+    issue_posted_recently="{issue_id} 期 {minutes} 分钟前刚发到这里，往上翻就能看到。",
     issue_button="{issue_id} · {items} 条",
     issue_usage=(
         "要哪一期？例如 <code>/issue {example}</code>，或某个月的：<code>/issue {month}</code>。"

@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from bot.content.problems import Problem
 from bot.handlers.keyboards import IssueEntry, ResultEntry
@@ -25,6 +25,9 @@ MAX_KEYWORDS_AT_ONCE = 20
 # 50 keywords of the longest kind still list in one message (Telegram's limit is 4096).
 MAX_KEYWORDS_PER_CHAT = 50
 MAX_SEARCH_TERMS = 20
+# In a group, a whole issue asked for again this soon after it was posted there is not
+# posted again: one member's repeated /latest would fill everyone's chat (20 messages a minute).
+GROUP_REPEAT_GAP = timedelta(minutes=10)
 # `/start search`: what the inline answer's button opens, for a reader who found nothing.
 SEARCH_START = "search"
 MAX_SEARCH_CHARS = 200
@@ -358,3 +361,14 @@ def command_argument(text: str) -> str:
     if not parts or not parts[0].startswith("/"):
         return text.strip()
     return text.lstrip()[len(parts[0]) :].strip()
+
+
+def repeat_refusal(
+    t: Texts, issue_id: str, posted_at: datetime | None, now: datetime
+) -> str | None:
+    """What to tell a group that asks for an issue it was sent in full `posted_at`, if that was
+    less than GROUP_REPEAT_GAP ago; None: send it."""
+    if posted_at is None or now - posted_at >= GROUP_REPEAT_GAP:
+        return None
+    minutes = max(1, math.ceil((now - posted_at).total_seconds() / 60))
+    return t.issue_posted_recently.format(issue_id=html.escape(issue_id), minutes=minutes)

@@ -283,6 +283,19 @@ def drop_pending(session: Session, reason: str, *where: Any) -> int:
     return int(result.rowcount)
 
 
+def issue_posted_at(session: Session, chat_id: int, issue_id: str) -> datetime | None:
+    """When the issue in full was last sent to the chat: its own header (message 0), which
+    only whole-issue readers and requests get; None if never."""
+    statement = select(func.max(Delivery.sent_at)).where(
+        col(Delivery.chat_id) == chat_id,
+        col(Delivery.issue_id) == issue_id,
+        col(Delivery.message_index) == 0,
+        col(Delivery.status) == DeliveryStatus.SENT.value,
+    )
+    posted: datetime | None = session.exec(statement).one()
+    return posted
+
+
 def outbox_counts(session: Session, issue_id: str | None = None) -> dict[DeliveryStatus, int]:
     """Deliveries by status, for one issue or all: broadcast progress and /stats."""
     statement = select(Delivery.status, func.count()).group_by(col(Delivery.status))

@@ -654,6 +654,44 @@ async def test_only_a_groups_admins_change_what_it_gets(
         assert storage.subscriptions_of(session, -2100) == []  # the bot's own admins may too
 
 
+async def test_a_group_is_not_sent_the_same_issue_twice_within_minutes(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    await fakegram.create_user(2151, "Ann", "en")
+    await fakegram.create_group(-2150, [2151], title="AI readers")
+    group = Chat(fakegram, 2151, chat_id=-2150)
+    since = await group.last_seq()
+    await fakegram.send_text(2151, "/latest@test_bot", chat_id=-2150)
+    (header,) = (await fakegram.wait_for_messages(1, -2150, since, DELIVERY_TIMEOUT))[:1]
+    assert header["text"] == shown(expected_messages("20210305")[0])
+
+    def posted() -> bool:  # the header is marked sent a moment after it arrives
+        with database(running_bot)() as session:
+            return storage.issue_posted_at(session, -2150, "20210305") is not None
+
+    await poll(posted, "the header was not marked sent")
+
+    async def said(text: str, since: int) -> str:
+        """The bot's answer starting with `text` among the issue still coming in."""
+
+        async def found() -> str | None:
+            texts = [m["text"] for m in await fakegram.messages(-2150, since)]
+            return next((t for t in texts if t.startswith(text)), None)
+
+        return await poll(found, f"no answer starting {text!r}")
+
+    since = await group.last_seq()
+    await fakegram.send_text(2151, "/latest@test_bot", chat_id=-2150)  # a member asks again
+    again = await said("Issue 20210305 was posted here", since)
+    assert again == "Issue 20210305 was posted here 1 minute ago: scroll up to read it."
+    since = await group.last_seq()
+    await fakegram.send_text(2151, "/issues@test_bot", chat_id=-2150)
+    listing_text = await said("Issues", since)
+    (listing,) = [m for m in await fakegram.messages(-2150, since) if m["text"] == listing_text]
+    toast = await group.press(listing, "i:20210305")  # the same by its button
+    assert toast["text"] == again
+
+
 async def test_blocking_deactivates_the_chat_and_unblocking_brings_it_back(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -390,3 +390,19 @@ def test_a_stored_problem_that_no_longer_fits_its_template_reads_as_its_sentence
     outdated = Problem("bad_date", (("day", "20219999"),))  # the field was renamed since
     english = "the issue date 20219999 is not a real date (YYYYMMDD)"
     assert views.problem_text(ZH, outdated, english) == english
+
+
+@pytest.mark.parametrize(
+    ("ago", "shown"),
+    [(timedelta(seconds=20), "1 minute ago"), (timedelta(minutes=4, seconds=1), "5 minutes ago")],
+)
+def test_a_group_asking_again_soon_is_pointed_up(ago: timedelta, shown: str) -> None:
+    now = datetime(2021, 3, 5, 12, tzinfo=UTC)
+    refusal = views.repeat_refusal(EN, "20210305", now - ago, now)
+    assert refusal == f"Issue 20210305 was posted here {shown}: scroll up to read it."
+
+
+def test_a_group_asking_after_the_gap_or_for_the_first_time_is_sent_the_issue() -> None:
+    now = datetime(2021, 3, 5, 12, tzinfo=UTC)
+    assert views.repeat_refusal(EN, "20210305", now - views.GROUP_REPEAT_GAP, now) is None
+    assert views.repeat_refusal(ZH, "20210305", None, now) is None

@@ -13,6 +13,7 @@ from bot.storage import (
     deactivate_chat,
     drop_pending_for_chat,
     enqueue_deliveries,
+    issue_posted_at,
     mark_failed,
     mark_sent,
     mark_uncertain,
@@ -240,3 +241,17 @@ def test_release_leases_frees_claimed_rows_at_once(outbox: Session) -> None:
     assert claim_pending(outbox, now=T0) == []  # leased
     assert release_leases(outbox) == 2
     assert len(claim_pending(outbox, now=T0)) == 2
+
+
+def test_an_issue_counts_as_posted_in_full_when_its_own_header_was_sent(outbox: Session) -> None:
+    enqueue_deliveries(outbox, "20210305", {1: [0, 1], 2: [1]}, headers={2: "🔔"})
+    for row in outbox.exec(select(Delivery)).all():
+        if (row.chat_id, row.message_index) != (1, 0):
+            mark_sent(outbox, row.id or 0, now=T0)  # chat 2: its keyword header and item 1
+    assert issue_posted_at(outbox, 1, "20210305") is None  # the header is still pending
+    assert issue_posted_at(outbox, 2, "20210305") is None  # a share, not the whole issue
+    (header,) = outbox.exec(
+        select(Delivery).where(Delivery.chat_id == 1, Delivery.message_index == 0)
+    ).all()
+    mark_sent(outbox, header.id or 0, now=T0 + timedelta(minutes=1))
+    assert issue_posted_at(outbox, 1, "20210305") == T0 + timedelta(minutes=1)
