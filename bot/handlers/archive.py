@@ -72,7 +72,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id = register_chat(session, update, reactivate=True)
         published_only = published_only_for(update, services)
         record = storage.latest_issue(session, published_only=published_only)
-        refusal = _repeat_refusal(session, update, t, record.id) if record else None
+        refusal = _repeat_refusal(session, update, context, t, record.id) if record else None
     if record is None:
         await reply(update, t.no_issues)
         return
@@ -132,7 +132,7 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         entries = _entries(found)
         ids = storage.issue_ids(session, published_only=published_only)
         only = entries[0].issue_id if len(entries) == 1 else None
-        refusal = _repeat_refusal(session, update, t, only) if only else None
+        refusal = _repeat_refusal(session, update, context, t, only) if only else None
     if refusal:
         await reply(update, refusal)
     elif only:
@@ -189,13 +189,20 @@ def search_page(
     )
 
 
-def _repeat_refusal(session: Session, update: Update, t: Texts, issue_id: str) -> str | None:
-    """Why a group is not sent this issue again now (it was, moments ago); None: send it."""
-    chat = update.effective_chat
-    if chat is None or chat.type == ChatType.PRIVATE:  # a reader's own chat: as often as asked
+def _repeat_refusal(
+    session: Session, update: Update, context: ContextTypes.DEFAULT_TYPE, t: Texts, issue_id: str
+) -> str | None:
+    """Why a group is not sent this issue again now (it was, moments ago); None: send it.
+    A reader's own chat gets it as often as asked, and the bot's admins anywhere."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type == ChatType.PRIVATE:
         return None
+    if services_of(context).is_admin(user.id if user else None):
+        return None
+    record = storage.get_issue(session, issue_id)
     posted_at = storage.issue_posted_at(session, chat.id, issue_id)
-    return repeat_refusal(t, issue_id, posted_at, utcnow())
+    changed_at = record.updated_at if record else None
+    return repeat_refusal(t, issue_id, posted_at, changed_at, utcnow())
 
 
 def _entries(records: Iterable[IssueRecord]) -> list[IssueEntry]:
@@ -281,7 +288,7 @@ async def _send(
             return t.unknown_issue_button
         if number is not None and storage.get_item(session, issue_id, number) is None:
             return t.unknown_item_button
-        if number is None and (refusal := _repeat_refusal(session, update, t, issue_id)):
+        if number is None and (refusal := _repeat_refusal(session, update, context, t, issue_id)):
             return visible_text(refusal)  # a toast shows plain text
     try:
         services.request_messages(chat_id, issue_id, None if number is None else [number])

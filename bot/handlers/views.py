@@ -364,11 +364,17 @@ def command_argument(text: str) -> str:
 
 
 def repeat_refusal(
-    t: Texts, issue_id: str, posted_at: datetime | None, now: datetime
+    t: Texts,
+    issue_id: str,
+    posted_at: datetime | None,
+    changed_at: datetime | None,
+    now: datetime,
 ) -> str | None:
     """What to tell a group that asks for an issue it was sent in full `posted_at`, if that was
-    less than GROUP_REPEAT_GAP ago; None: send it."""
+    less than GROUP_REPEAT_GAP ago and the issue has not changed since; None: send it."""
     if posted_at is None or now - posted_at >= GROUP_REPEAT_GAP:
         return None
-    minutes = max(1, math.ceil((now - posted_at).total_seconds() / 60))
+    if changed_at is not None and changed_at > posted_at:  # the editor fixed it since
+        return None
+    minutes = max(1, math.floor((now - posted_at).total_seconds() / 60))
     return t.issue_posted_recently.format(issue_id=html.escape(issue_id), minutes=minutes)

@@ -394,15 +394,18 @@ def test_a_stored_problem_that_no_longer_fits_its_template_reads_as_its_sentence
 
 @pytest.mark.parametrize(
     ("ago", "shown"),
-    [(timedelta(seconds=20), "1 minute ago"), (timedelta(minutes=4, seconds=1), "5 minutes ago")],
+    [(timedelta(seconds=20), "1 minute ago"), (timedelta(minutes=4, seconds=59), "4 minutes ago")],
 )
 def test_a_group_asking_again_soon_is_pointed_up(ago: timedelta, shown: str) -> None:
     now = datetime(2021, 3, 5, 12, tzinfo=UTC)
-    refusal = views.repeat_refusal(EN, "20210305", now - ago, now)
+    refusal = views.repeat_refusal(EN, "20210305", now - ago, now - timedelta(hours=1), now)
     assert refusal == f"Issue 20210305 was posted here {shown}: scroll up to read it."
 
 
 def test_a_group_asking_after_the_gap_or_for_the_first_time_is_sent_the_issue() -> None:
     now = datetime(2021, 3, 5, 12, tzinfo=UTC)
-    assert views.repeat_refusal(EN, "20210305", now - views.GROUP_REPEAT_GAP, now) is None
-    assert views.repeat_refusal(ZH, "20210305", None, now) is None
+    assert views.repeat_refusal(EN, "20210305", now - views.GROUP_REPEAT_GAP, None, now) is None
+    assert views.repeat_refusal(ZH, "20210305", None, None, now) is None
+    posted = now - timedelta(minutes=2)
+    edited = now - timedelta(minutes=1)  # the editor fixed it after it was posted
+    assert views.repeat_refusal(EN, "20210305", posted, edited, now) is None
