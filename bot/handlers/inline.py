@@ -38,7 +38,8 @@ async def inline_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     assert query is not None  # registered for inline queries only
     t = texts_of(update)
     words = parse_terms(" ".join(query.query.split()))
-    page = int(query.offset) if query.offset.isdigit() else 0
+    # The offset is the next_offset of our previous answer; anything else starts over.
+    page = int(query.offset) if query.offset.isdigit() and len(query.offset) < 6 else 0
     if len(words) > MAX_SEARCH_TERMS or len(query.query) > MAX_SEARCH_CHARS:
         too_long = t.search_too_long.format(terms=MAX_SEARCH_TERMS, chars=MAX_SEARCH_CHARS)
         button = InlineQueryResultsButton(too_long, start_parameter=SEARCH_START)
