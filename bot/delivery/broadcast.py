@@ -131,16 +131,17 @@ def request_for_chat(
 
 def broadcast_notice(session: Session, text: str) -> int:
     """Store a notice (Telegram HTML) and queue it for every active subscribed chat."""
-    notice = storage.Notice(text=text, status=NoticeStatus.SENT.value)
-    session.add(notice)
-    session.flush()
-    assert notice.id is not None
-    return storage.enqueue_notice(session, notice.id, storage.subscribed_chats(session))
+    notice_id = _store_notice(session, text, NoticeStatus.SENT)
+    return storage.enqueue_notice(session, notice_id, storage.subscribed_chats(session))
 
 
 def draft_notice(session: Session, text: str) -> int:
     """Store a notice (Telegram HTML) that goes nowhere until confirmed; returns its id."""
-    notice = storage.Notice(text=text, status=NoticeStatus.DRAFT.value)
+    return _store_notice(session, text, NoticeStatus.DRAFT)
+
+
+def _store_notice(session: Session, text: str, status: NoticeStatus) -> int:
+    notice = storage.Notice(text=text, status=status.value)
     session.add(notice)
     session.flush()
     assert notice.id is not None

@@ -72,7 +72,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id = register_chat(session, update, reactivate=True)
         published_only = published_only_for(update, services)
         record = storage.latest_issue(session, published_only=published_only)
-        refusal = _repeat_refusal(session, update, context, t, record.id) if record else None
+        refusal = _repeat_refusal(session, update, context, t, record) if record else None
     if record is None:
         await reply(update, t.no_issues)
         return
@@ -131,12 +131,12 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             found = [record] if record else []
         entries = _entries(found)
         ids = storage.issue_ids(session, published_only=published_only)
-        only = entries[0].issue_id if len(entries) == 1 else None
+        only = found[0] if len(found) == 1 else None
         refusal = _repeat_refusal(session, update, context, t, only) if only else None
     if refusal:
         await reply(update, refusal)
     elif only:
-        services.request_messages(chat_id, only)
+        services.request_messages(chat_id, only.id)
     elif entries and period:
         shown = period_shown(period, entries)
         await reply(update, period_text(t, period, entries), keyboards.issues_keyboard(t, shown))
@@ -190,7 +190,11 @@ def search_page(
 
 
 def _repeat_refusal(
-    session: Session, update: Update, context: ContextTypes.DEFAULT_TYPE, t: Texts, issue_id: str
+    session: Session,
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    t: Texts,
+    issue: IssueRecord,
 ) -> str | None:
     """Why a group is not sent this issue again now (it was, moments ago); None: send it.
     A reader's own chat gets it as often as asked, and the bot's admins anywhere."""
@@ -199,10 +203,8 @@ def _repeat_refusal(
         return None
     if services_of(context).is_admin(user.id if user else None):
         return None
-    record = storage.get_issue(session, issue_id)
-    posted_at = storage.issue_posted_at(session, chat.id, issue_id)
-    changed_at = record.updated_at if record else None
-    return repeat_refusal(t, issue_id, posted_at, changed_at, utcnow())
+    posted_at = storage.issue_posted_at(session, chat.id, issue.id)
+    return repeat_refusal(t, issue.id, posted_at, issue.updated_at, utcnow())
 
 
 def _entries(records: Iterable[IssueRecord]) -> list[IssueEntry]:
@@ -284,11 +286,12 @@ async def _send(
     published_only = published_only_for(update, services)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
-        if _visible_issue(session, issue_id, published_only) is None:
+        record = _visible_issue(session, issue_id, published_only)
+        if record is None:
             return t.unknown_issue_button
         if number is not None and storage.get_item(session, issue_id, number) is None:
             return t.unknown_item_button
-        if number is None and (refusal := _repeat_refusal(session, update, context, t, issue_id)):
+        if number is None and (refusal := _repeat_refusal(session, update, context, t, record)):
             return visible_text(refusal)  # a toast shows plain text
     try:
         services.request_messages(chat_id, issue_id, None if number is None else [number])
