@@ -4,6 +4,7 @@ tag or an entity, each part valid HTML on its own."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape, unescape
@@ -150,7 +151,7 @@ def _cut_points(visible: str, limit: int, first_limit: int) -> list[int]:
     while utf16_length(visible[start:]) > room():
         fitting = _prefix_fitting(visible[start:], room())
         window = visible[start : start + fitting + 1]  # a break right after the limit is fine
-        cut = fitting
+        cut = _cluster_start(window, fitting)
         for pattern in _BREAKS:
             found = [m.start() for m in pattern.finditer(window) if 0 < m.start() <= fitting]
             if found and found[-1] >= fitting // 3:
@@ -159,6 +160,49 @@ def _cut_points(visible: str, limit: int, first_limit: int) -> list[int]:
         start += max(cut, 1)
         cuts.append(start)
     return cuts
+
+
+def _cluster_start(text: str, cut: int) -> int:
+    """`cut`, moved back to the start of the character it would split: a flag (two regional
+    indicators), an emoji with its modifiers or ZWJ sequence, a letter with its accents. A
+    cluster longer than a whole part is cut where it must be."""
+    start = cut
+    while 0 < start < len(text) and _joins(text, start):
+        start -= 1
+    return start or cut
+
+
+def _joins(text: str, at: int) -> bool:
+    """Whether `text[at - 1]` and `text[at]` belong to one user-perceived character."""
+    before, after = text[at - 1], text[at]
+    if before == _ZWJ or after == _ZWJ or _extends(after):
+        return True
+    if _is_regional(after) and _is_regional(before):
+        # Indicators pair from the start of their run: the boundary is inside a flag when an
+        # odd number of them precede it.
+        run = at
+        while run > 0 and _is_regional(text[run - 1]):
+            run -= 1
+        return (at - run) % 2 == 1
+    return False
+
+
+_ZWJ = "\u200d"
+
+
+def _extends(char: str) -> bool:
+    """Combining marks, variation selectors, skin tones and emoji tags: never a start."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) in ("Mn", "Me", "Mc")
+        or 0xFE00 <= code <= 0xFE0F
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+    )
+
+
+def _is_regional(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
 
 
 def _prefix_fitting(text: str, room: int) -> int:

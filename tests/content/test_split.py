@@ -10,7 +10,9 @@ from bot.content.split import pack_blocks, split_html, utf16_length, visible_tex
 from tests.content.html_check import assert_telegram_html
 
 # Text that stresses counting and escaping: CJK, emoji outside the BMP, markup characters.
-_CHARS = st.sampled_from([*list("ab 中文字。，\n&<>\"'"), "😀", "🇨🇳", "\n\n", "é"])
+_CHARS = st.sampled_from(
+    [*list("ab 中文字。，\n&<>\"'"), "😀", "🇨🇳", "\n\n", "é", "👍🏽", "e\u0301"]
+)
 _TEXT = st.lists(_CHARS, min_size=0, max_size=40).map("".join)
 
 
@@ -89,6 +91,31 @@ def test_split_never_halves_an_emoji_or_an_entity() -> None:
     parts = split_html("😀&amp;😀&lt;😀", 3)
     assert [visible_text(p) for p in parts] == ["😀&", "😀<", "😀"]
     assert parts[0] == "😀&amp;"
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("🇨🇳🇯🇵🇺🇸", 6, ["🇨🇳", "🇯🇵", "🇺🇸"]),  # 6 units would halve the second flag
+        ("a🇨🇳🇯🇵", 5, ["a🇨🇳", "🇯🇵"]),
+        ("ab👍🏽c", 5, ["ab", "👍🏽c"]),  # a thumb and its skin tone
+        ("xy👩\u200d💻", 5, ["xy", "👩\u200d💻"]),  # a ZWJ sequence
+        ("cafe\u0301s", 4, ["caf", "e\u0301s"]),  # an accent that is a mark of its own
+        ("中🇨🇳🇨🇳", 6, ["中🇨🇳", "🇨🇳"]),
+    ],
+)
+def test_split_never_cuts_inside_a_flag_or_a_combined_character(
+    text: str, limit: int, expected: list[str]
+) -> None:
+    assert [visible_text(p) for p in split_html(text, limit)] == expected
+
+
+def test_split_cuts_a_character_longer_than_a_part_anyway() -> None:
+    # Nothing smaller fits: the cluster is cut rather than loop or overflow.
+    assert [visible_text(p) for p in split_html("e\u0301\u0301\u0301", 2)] == [
+        "e\u0301",
+        "\u0301\u0301",
+    ]
 
 
 def test_utf16_counts_astral_characters_twice() -> None:
