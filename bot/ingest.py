@@ -210,9 +210,10 @@ def _messages_of(record: storage.IssueRecord) -> tuple[OutgoingMessage, ...] | N
 
 
 def _follow_new_version(session: Session, issue: Issue, old: Sequence[OutgoingMessage]) -> None:
-    """Point the issue's deliveries at their messages in its new version (see the outbox), and
-    send items new in it to the chats the issue is still on its way to."""
-    from bot.delivery.broadcast import broadcast_new_items
+    """Point the issue's deliveries at their messages in its new version (see the outbox),
+    send items new in it to the chats the issue is still on its way to, and count again what
+    the keyword headers still to be sent introduce."""
+    from bot.delivery.broadcast import broadcast_new_items, reword_keyword_headers
 
     new = issue_messages(issue)
     receiving = storage.chats_receiving(session, issue.id)
@@ -232,6 +233,8 @@ def _follow_new_version(session: Session, issue: Issue, old: Sequence[OutgoingMe
         log.info(
             "issue changed issue=%s new_items=%s deliveries=%d", issue.id, sorted(added), queued
         )
+    if reworded := reword_keyword_headers(session, issue.id):
+        log.info("issue changed issue=%s keyword_headers_recounted=%d", issue.id, reworded)
 
 
 def _record_failure(engine: Engine, name: str, data: bytes, error: Exception) -> FileResult:

@@ -115,6 +115,29 @@ def broadcast_new_items(
     )
 
 
+def reword_keyword_headers(session: Session, issue_id: str) -> int:
+    """After an edit, count again in each keyword header still to be sent the items it
+    introduces: some may have come or gone. Returns how many headers changed."""
+    pending = storage.pending_headers(session, issue_id)
+    record = storage.get_issue(session, issue_id)
+    if not pending or record is None:
+        return 0
+    items = storage.items_of(session, issue_id)
+    matches = storage.audience_of(session, items).keywords
+    texts: dict[int, str] = {}
+    for chat_id, (old, queued) in pending.items():
+        match = matches.get(chat_id)
+        # What mentions its keywords counts, not items the reader asked for besides.
+        matched = len(queued & match.numbers) if match is not None else 0
+        if match is None or not matched:
+            continue  # its items no longer mention its keywords: no count to say
+
+        text = keyword_header(issue_id, record.title, matched, len(items), match.labels).text
+        if text != old:
+            texts[chat_id] = text
+    return storage.reword_headers(session, issue_id, texts)
+
+
 def request_for_chat(
     session: Session, chat_id: int, issue_id: str, item_numbers: Collection[int] | None
 ) -> int:

@@ -63,9 +63,11 @@ from bot.storage.outbox import (
     mark_uncertain,
     move_deliveries,
     outbox_counts,
+    pending_headers,
     release_lease,
     release_leases,
     requeue_deliveries,
+    reword_headers,
 )
 from bot.storage.queries import recall_query, remember_query
 from bot.storage.search import SearchPage, search_items
@@ -149,6 +151,7 @@ __all__ = [
     "move_deliveries",
     "normalize_keyword",
     "outbox_counts",
+    "pending_headers",
     "reactivate_chat",
     "recall_query",
     "record_bad_file",
@@ -156,6 +159,7 @@ __all__ = [
     "release_leases",
     "remember_query",
     "requeue_deliveries",
+    "reword_headers",
     "search_items",
     "sender_lock",
     "stats",

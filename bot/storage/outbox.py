@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, text, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -422,6 +422,59 @@ def delete_lone_headers(session: Session, issue_id: str) -> int:
     sent before, or left the issue); returns how many."""
     lone = delete(Delivery).where(col(Delivery.issue_id) == issue_id, LONE_HEADER)
     return int(session.exec(lone).rowcount)
+
+
+def pending_headers(session: Session, issue_id: str) -> dict[int, tuple[str, set[int]]]:
+    """Chats whose keyword header of the issue is still to be sent: its text, and the items
+    of the issue queued for the chat after it."""
+    header = aliased(Delivery, name="header")
+    rows = session.exec(
+        select(header.chat_id, header.text, Delivery.item_number)
+        .join(
+            Delivery,
+            and_(
+                col(Delivery.chat_id) == col(header.chat_id),
+                col(Delivery.issue_id) == col(header.issue_id),
+                col(Delivery.item_number).is_not(None),
+                col(Delivery.status) == DeliveryStatus.PENDING.value,
+            ),
+            isouter=True,
+        )
+        .where(
+            col(header.issue_id) == issue_id,
+            col(header.message_index) == HEADER_INDEX,
+            col(header.status) == DeliveryStatus.PENDING.value,
+        )
+    ).all()
+    found: dict[int, tuple[str, set[int]]] = {}
+    for chat_id, header_text, item_number in rows:
+        _, numbers = found.setdefault(chat_id, (header_text or "", set()))
+        if item_number is not None:
+            numbers.add(item_number)
+    return found
+
+
+def reword_headers(session: Session, issue_id: str, texts: Mapping[int, str]) -> int:
+    """Give chats' pending keyword headers of the issue new texts; returns how many changed."""
+    if not texts:
+        return 0
+    statement = (
+        update(Delivery)
+        .where(
+            col(Delivery.issue_id) == issue_id,
+            col(Delivery.chat_id) == bindparam("chat"),
+            col(Delivery.message_index) == HEADER_INDEX,
+            col(Delivery.status) == DeliveryStatus.PENDING.value,
+        )
+        .values(text=bindparam("new_text"))
+        .execution_options(synchronize_session=False)
+    )
+    rows = [{"chat": chat_id, "new_text": new} for chat_id, new in texts.items()]
+    changed = 0
+    for start in range(0, len(rows), _CHUNK):
+        result = session.connection().execute(statement, rows[start : start + _CHUNK])
+        changed += max(0, int(result.rowcount))
+    return changed
 
 
 def requeue_deliveries(

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from bot import ingest, storage
 from bot.config import Settings
-from bot.delivery.broadcast import MessageBook, broadcast_issue
+from bot.delivery.broadcast import MessageBook, broadcast_issue, request_for_chat
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.handlers import views
@@ -395,6 +395,50 @@ def test_a_header_goes_only_before_items_still_to_come(engine: Engine, tmp_path:
     with Session(engine) as session:
         chat_2 = {key: row for key, row in _rows(session).items() if key[0] == 2}
         assert chat_2 == {(2, -1): (None, "pending"), (2, 3): (4, "pending")}
+
+
+def test_a_header_still_to_be_sent_counts_the_items_an_edit_leaves_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "20210901.md"
+    path.write_text(EDITED.format(gif=""), encoding="utf-8")
+    with Session(engine) as session:
+        for chat in (2, 3):
+            storage.upsert_chat(session, chat, chat_type="private")
+        storage.subscribe(session, 2, ["第二条", "正文三"])  # items 2 and 3
+        storage.subscribe(session, 3, ["第一条"])  # item 1
+        session.commit()
+    ingest_directory(engine, tmp_path)
+    with Session(engine) as session:
+        broadcast_issue(session, "20210901")
+        request_for_chat(session, 3, "20210901", None)  # chat 3 asked for the whole issue too
+        session.commit()
+    assert _header_lines(engine) == {
+        2: "本期 3 条中有 2 条提到你关注的「正文三」、「第二条」",
+        3: "本期 3 条中有 1 条提到你关注的「第一条」",
+    }
+
+    # Item 2 leaves and a fourth item mentions 第一条: one item left for chat 2 (of 3 now),
+    # two for chat 3 (the others it asked for do not count), and neither header had been sent.
+    fourth = "\n# 4. [第四条](https://a.example/4) | 源\n\n也说第一条。\n"
+    edited = EDITED.format(gif="").replace(
+        "# 2. [第二条](https://a.example/2) | 源\n\n正文二。\n", ""
+    )
+    path.write_text(edited + fourth, encoding="utf-8")
+    assert _statuses(engine, tmp_path) == {"20210901.md": FileStatus.UPDATED}
+    assert _header_lines(engine) == {
+        2: "本期 3 条中有 1 条提到你关注的「正文三」",
+        3: "本期 3 条中有 2 条提到你关注的「第一条」",
+    }
+
+
+def _header_lines(engine: Engine) -> dict[int, str]:
+    """The count line of each chat's keyword header, as the sender would send it."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(storage.Delivery).where(storage.Delivery.message_index == -1)
+        ).all()
+        return {row.chat_id: (row.text or "").split("\n")[1] for row in rows}
 
 
 def test_a_header_whose_row_is_gone_is_not_sent(engine: Engine, tmp_path: Path) -> None:
