@@ -39,7 +39,8 @@ async def inline_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     t = texts_of(update)
     words = parse_terms(" ".join(query.query.split()))
     # The offset is the next_offset of our previous answer; anything else starts over.
-    page = int(query.offset) if query.offset.isdigit() and len(query.offset) < 6 else 0
+    offset = query.offset
+    page = int(offset) if offset.isascii() and offset.isdigit() and len(offset) < 6 else 0
     if len(words) > MAX_SEARCH_TERMS or len(query.query) > MAX_SEARCH_CHARS:
         too_long = t.search_too_long.format(terms=MAX_SEARCH_TERMS, chars=MAX_SEARCH_CHARS)
         button = InlineQueryResultsButton(too_long, start_parameter=SEARCH_START)

@@ -514,6 +514,8 @@ async def test_inline_mode_offers_the_archive_to_share_in_any_chat(
     assert [r["id"] for r in second["results"]] == [
         f"{m.issue_id}-{m.number}" for m in matches[20:40]
     ]
+    forged = await inline_answer(fakegram, 1791, "的", offset="²")  # a digit int() refuses
+    assert forged["results"] == first["results"]
     for result, item in zip(first["results"], matches, strict=False):
         text = result["input_message_content"]["message_text"]
         assert_telegram_html(text)
