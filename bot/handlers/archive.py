@@ -8,6 +8,7 @@ shows it or sends it, except to an admin in a private chat (`published_only_for`
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -75,13 +76,12 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         refusal = _repeat_refusal(session, update, context, t, record) if record else None
     if record is None:
         await reply(update, t.no_issues)
-        return
-    if refusal:
+    elif refusal:
         await reply(update, refusal)
-        return
-    # The issue's own header message is the answer; an extra "sending…" would only cost one
-    # of the few messages per second this chat may receive.
-    services.request_messages(chat_id, record.id)
+    else:
+        # The issue's own header message is the answer; an extra "sending…" would only cost
+        # one of the few messages per second this chat may receive.
+        services.request_messages(chat_id, record.id)
 
 
 async def issues(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -196,10 +196,16 @@ def _repeat_refusal(
     t: Texts,
     issue: IssueRecord,
 ) -> str | None:
-    """Why a group is not sent this issue again now (it was, moments ago); None: send it.
-    A reader's own chat gets it as often as asked, and the bot's admins anywhere."""
+    """Why the chat is not sent this issue again now; None: send it. A copy part way here
+    goes on, and starting another would put a second header in the middle of it. A group
+    that got it in full moments ago is pointed up to it; a reader's own chat gets it as often
+    as asked, and the bot's admins anywhere."""
     chat, user = update.effective_chat, update.effective_user
-    if chat is None or chat.type == ChatType.PRIVATE:
+    if chat is None:
+        return None
+    if storage.issue_on_its_way(session, chat.id, issue.id):
+        return t.issue_on_its_way.format(issue_id=html.escape(issue.id))
+    if chat.type == ChatType.PRIVATE:
         return None
     if services_of(context).is_admin(user.id if user else None):
         return None

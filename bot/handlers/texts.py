@@ -93,6 +93,7 @@ class Texts:
     issue_line: str
     issue_waiting: str
     issue_posted_recently: str
+    issue_on_its_way: str
     issue_button: str
     issue_usage: str
     issue_unknown: str
@@ -228,6 +229,7 @@ EN = Texts(
     issue_posted_recently=(
         "Issue {issue_id} was posted here {minutes:minute|minutes} ago: scroll up to read it."
     ),
+    issue_on_its_way="Issue {issue_id} is on its way here: the rest of it is coming.",
     issue_button="{issue_id} · {items:item|items}",
     issue_usage=(
         "Which issue? For example <code>/issue {example}</code>, or a month's:"
@@ -374,6 +376,7 @@ ZH = Texts(
     issue_line="• <code>{issue_id}</code> — {items} 条",
     issue_waiting=" ⏳ 尚未发布，读者看不到",
     issue_posted_recently="{issue_id} 期 {minutes} 分钟前刚发到这里，往上翻就能看到。",
+    issue_on_its_way="{issue_id} 期正在发到这里，后面的内容马上就到。",
     issue_button="{issue_id} · {items} 条",
     issue_usage=(
         "要哪一期？例如 <code>/issue {example}</code>，或某个月的：<code>/issue {month}</code>。"

@@ -285,15 +285,36 @@ def drop_pending(session: Session, reason: str, *where: Any) -> int:
 
 def issue_posted_at(session: Session, chat_id: int, issue_id: str) -> datetime | None:
     """When the issue in full was last sent to the chat: its own header (message 0), which
-    only whole-issue readers and requests get; None if never."""
+    only whole-issue readers and requests get. None if never, or if some of the rest will
+    not come (failed, or dropped with a narrowed subscription): the issue is not there in full.
+    """
+    mine = (col(Delivery.chat_id) == chat_id, col(Delivery.issue_id) == issue_id)
+    missing = select(Delivery.id).where(
+        *mine,
+        col(Delivery.message_index) > 0,
+        col(Delivery.status).in_([DeliveryStatus.FAILED.value, DeliveryStatus.DROPPED.value]),
+    )
     statement = select(func.max(Delivery.sent_at)).where(
-        col(Delivery.chat_id) == chat_id,
-        col(Delivery.issue_id) == issue_id,
+        *mine,
         col(Delivery.message_index) == 0,
         col(Delivery.status) == DeliveryStatus.SENT.value,
+        ~missing.exists(),
     )
     posted: datetime | None = session.exec(statement).one()
     return posted
+
+
+def issue_on_its_way(session: Session, chat_id: int, issue_id: str) -> bool:
+    """Whether the chat is part way through the issue in full: its own header (message 0)
+    was sent, and later messages are still pending."""
+    mine = (col(Delivery.chat_id) == chat_id, col(Delivery.issue_id) == issue_id)
+    started = select(Delivery.id).where(
+        *mine, col(Delivery.message_index) == 0, col(Delivery.status) == DeliveryStatus.SENT.value
+    )
+    rest = select(Delivery.id).where(
+        *mine, col(Delivery.message_index) > 0, col(Delivery.status) == DeliveryStatus.PENDING.value
+    )
+    return bool(session.exec(select(started.exists() & rest.exists())).one())
 
 
 def outbox_counts(session: Session, issue_id: str | None = None) -> dict[DeliveryStatus, int]:

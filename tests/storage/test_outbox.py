@@ -13,6 +13,7 @@ from bot.storage import (
     deactivate_chat,
     drop_pending_for_chat,
     enqueue_deliveries,
+    issue_on_its_way,
     issue_posted_at,
     mark_failed,
     mark_sent,
@@ -255,3 +256,20 @@ def test_an_issue_counts_as_posted_in_full_when_its_own_header_was_sent(outbox: 
     ).all()
     mark_sent(outbox, header.id or 0, now=T0 + timedelta(minutes=1))
     assert issue_posted_at(outbox, 1, "20210305") == T0 + timedelta(minutes=1)
+
+
+def test_an_issue_left_unfinished_in_a_chat_does_not_count_as_posted(outbox: Session) -> None:
+    enqueue_deliveries(outbox, "20210305", {1: [0, 1, 2], 2: [0, 1, 2]})
+    rows = {(r.chat_id, r.message_index): r.id or 0 for r in outbox.exec(select(Delivery))}
+    for chat in (1, 2):
+        mark_sent(outbox, rows[(chat, 0)], now=T0)
+    assert issue_on_its_way(outbox, 1, "20210305")  # the rest is coming
+    assert issue_posted_at(outbox, 1, "20210305") == T0
+    # Chat 2 narrowed its subscription: the rest of its copy was dropped, it never came.
+    drop_pending_for_chat(outbox, 2, "keywords instead of everything")
+    assert not issue_on_its_way(outbox, 2, "20210305")
+    assert issue_posted_at(outbox, 2, "20210305") is None
+    mark_sent(outbox, rows[(1, 1)], now=T0)
+    mark_failed(outbox, rows[(1, 2)], "Bad Request: message is too long")
+    assert not issue_on_its_way(outbox, 1, "20210305")
+    assert issue_posted_at(outbox, 1, "20210305") is None  # its last message failed
