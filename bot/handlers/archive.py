@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 
 from bot import storage
 from bot.content.split import visible_text
+from bot.delivery.broadcast import request_for_chat
 from bot.handlers import admin, keyboards, user
 from bot.handlers.common import (
     published_only_for,
@@ -197,13 +198,14 @@ def _repeat_refusal(
     issue: IssueRecord,
 ) -> str | None:
     """Why the chat is not sent this issue again now; None: send it. A copy part way here
-    goes on, and starting another would put a second header in the middle of it. A group
-    that got it in full moments ago is pointed up to it; a reader's own chat gets it as often
-    as asked, and the bot's admins anywhere."""
+    goes on, ahead of the broadcast as asked for (another copy would put a second header in
+    the middle of it). A group that got it in full moments ago is pointed up to it; a
+    reader's own chat gets it as often as asked, and the bot's admins anywhere."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return None
     if storage.issue_on_its_way(session, chat.id, issue.id):
+        request_for_chat(session, chat.id, issue.id, None)  # flags the rest, sends nothing new
         return t.issue_on_its_way.format(issue_id=html.escape(issue.id))
     if chat.type == ChatType.PRIVATE:
         return None

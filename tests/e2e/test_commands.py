@@ -843,6 +843,36 @@ async def test_admin_stats_reload_and_push(fakegram: Fakegram, running_bot: BotP
     assert "Issue 20210219:" in await admin.answer("/push 20210219")
     header = (await fakegram.wait_for_messages(1, 2401, since))[0]
     assert header["text"] == shown(expected_messages("20210219")[0])
+
+    # The reader asks for it meanwhile: the rest of the broadcast's copy goes first now.
+    def rest() -> list[storage.Delivery]:
+        with database(running_bot)() as session:
+            return list(
+                session.exec(
+                    select(storage.Delivery).where(
+                        storage.Delivery.chat_id == 2401,
+                        storage.Delivery.status == storage.DeliveryStatus.PENDING,
+                    )
+                )
+            )
+
+    def coming() -> bool:  # the header is marked sent a moment after it arrives
+        with database(running_bot)() as session:
+            return storage.issue_on_its_way(session, 2401, "20210219")
+
+    await poll(coming, "the header was not marked sent")
+    assert not any(row.requested for row in rest())  # a broadcast's copy
+    since = await subscriber.last_seq()
+    await fakegram.send_text(2401, "/issue 20210219")
+    answer = "Issue 20210219 is on its way here: the rest of it is coming."
+
+    async def answered() -> bool:
+        return answer in [m["text"] for m in await fakegram.messages(2401, since)]
+
+    await poll(answered, "no answer to /issue")
+    pending = rest()
+    assert pending
+    assert all(row.requested for row in pending)
     again = await admin.answer("/push 20210219")  # queued already: nothing new to send
     assert again == "📤 Nothing to send: every subscriber already has issue 20210219."
 
