@@ -55,7 +55,9 @@ async def inline_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await query.answer(
         results,
         cache_time=CACHE_SECONDS,
-        next_offset=str(page + 1) if more else "",
+        # None, not "": with Defaults set, PTB sends an empty string as `[]`, an offset
+        # Telegram would ask us for, and the answer would start over.
+        next_offset=str(page + 1) if more else None,
         button=button,
         is_personal=button is not None,  # not cached for others: the button is in their language
     )
@@ -97,6 +99,7 @@ def _result(item: ItemRecord, issue: IssueRecord) -> InlineQueryResultArticle:
 def _content(text: str, url: str | None) -> InputTextMessageContent:
     if url is None:  # no article to preview: the bot's default, no preview
         return InputTextMessageContent(text, parse_mode=ParseMode.HTML)
-    # The preview shows the article the title links to.
-    preview = LinkPreviewOptions(url=url)
+    # The preview shows the article the title links to; is_disabled is said outright, as
+    # PTB would fill in the bot's default (no previews) field by field.
+    preview = LinkPreviewOptions(is_disabled=False, url=url)
     return InputTextMessageContent(text, parse_mode=ParseMode.HTML, link_preview_options=preview)

@@ -520,6 +520,7 @@ async def test_inline_mode_offers_the_archive_to_share_in_any_chat(
     assert [r["id"] for r in second["results"]] == [
         f"{m.issue_id}-{m.number}" for m in matches[20:40]
     ]
+    assert not second.get("next_offset"), "the last page must say there are no more"
     forged = await inline_answer(fakegram, 1791, "的", offset="²")  # a digit int() refuses
     assert forged["results"] == first["results"]
     for result, item in zip(first["results"], matches, strict=False):
@@ -528,6 +529,10 @@ async def test_inline_mode_offers_the_archive_to_share_in_any_chat(
         assert visible_length(text) <= TEXT_LIMIT
         assert result["title"] == item.title
         assert visible_text(text).startswith(f"{item.number}. {item.title}")
+        if item.url:  # its preview shows the article
+            preview = result["input_message_content"]["link_preview_options"]
+            assert preview["url"] == item.url
+            assert not preview.get("is_disabled")
     date = f"{matches[0].issue_id[:4]}-{matches[0].issue_id[4:6]}-{matches[0].issue_id[6:]}"
     assert first["results"][0]["description"].startswith(date)
 
