@@ -68,13 +68,14 @@ class Services:
         self.sender.wake()
         return queued
 
-    def draft_notice(self, text: str) -> tuple[int, int]:
+    def draft_notice(self, text: str) -> tuple[int | None, int]:
         """Store a notice (Telegram HTML, already escaped) for an admin to confirm; returns
-        its id and how many chats would get it now."""
+        its id and how many chats would get it now. No chat to get it: no draft, id None."""
         from bot.delivery.broadcast import draft_notice
 
         with self.session() as session:
-            return draft_notice(session, text), len(storage.subscribed_chats(session))
+            chats = len(storage.subscribed_chats(session))
+            return (draft_notice(session, text) if chats else None), chats
 
     def confirm_notice(self, notice_id: int, *, send: bool) -> NoticeOutcome:
         """Send a drafted notice to every active subscribed chat, or drop the draft (see

@@ -21,6 +21,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 
 from bot import storage
 from bot.content.problems import FileProblem
+from bot.content.split import TEXT_LIMIT, visible_length
 from bot.handlers import keyboards
 from bot.handlers.common import reply, services_of, show_in_place, texts_of
 from bot.handlers.views import (
@@ -120,7 +121,14 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat is None or chat.type != ChatType.PRIVATE:  # a draft is for its admin's eyes only
         await reply(update, t.broadcast_private_only)
         return
+    length = visible_length(notice)
+    if length > TEXT_LIMIT:  # Telegram would refuse it in every chat
+        await reply(update, t.broadcast_too_long.format(length=length, limit=TEXT_LIMIT))
+        return
     notice_id, chats = services_of(context).draft_notice(notice)
+    if notice_id is None:
+        await reply(update, t.broadcast_nobody)
+        return
     log.info("notice drafted notice=%d chats=%d", notice_id, chats)
     await reply(update, notice)
     await reply(update, t.broadcast_draft, keyboards.notice_keyboard(t, notice_id, chats))

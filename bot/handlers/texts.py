@@ -147,6 +147,8 @@ class Texts:
     broadcast_usage: str
     broadcast_draft: str
     broadcast_private_only: str
+    broadcast_too_long: str
+    broadcast_nobody: str
     broadcast_send_button: str
     broadcast_drop_button: str
     broadcast_done: str
@@ -304,6 +306,8 @@ EN = Texts(
     broadcast_usage="Write the notice after the command: <code>/broadcast Hello!</code>",
     broadcast_draft="Above is the notice as subscribers will see it. Send it?",
     broadcast_private_only="Please draft notices in our private chat, where only you see them.",
+    broadcast_too_long="The notice is too long: {length} characters, at most {limit}.",
+    broadcast_nobody="No chat is subscribed yet, so there is nobody to send a notice to.",
     broadcast_send_button="📣 Send to {count:chat|chats}",
     broadcast_drop_button="✕ Don't send",
     broadcast_done="📣 The notice goes to {count:chat|chats}.",
@@ -462,6 +466,8 @@ ZH = Texts(
     broadcast_usage="请在命令后写通知内容：<code>/broadcast 大家好！</code>",
     broadcast_draft="上面是订阅者将看到的通知。要发送吗？",
     broadcast_private_only="请在与我的私聊中起草通知，那里只有你能看到。",
+    broadcast_too_long="通知太长了：{length} 个字符，最多 {limit} 个。",
+    broadcast_nobody="还没有任何聊天订阅，通知无人可发。",
     broadcast_send_button="📣 发送到 {count} 个聊天",
     broadcast_drop_button="✕ 不发送",
     broadcast_done="📣 通知将发送到 {count} 个聊天。",

@@ -882,6 +882,20 @@ async def test_admin_stats_reload_and_push(fakegram: Fakegram, running_bot: BotP
     assert again == "📤 Nothing to send: every subscriber already has issue 20210219."
 
 
+async def test_a_notice_nobody_would_get_or_too_long_for_telegram_is_not_drafted(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    admin = await reader(fakegram, running_bot.admin_id)
+    nobody = await admin.answer("/broadcast Hello")
+    assert nobody == "No chat is subscribed yet, so there is nobody to send a notice to."
+    subscriber = await reader(fakegram, 2441)
+    await subscriber.answer("/subscribe")
+    too_long = await admin.answer("/broadcast " + "长" * 4100)
+    assert too_long == "The notice is too long: 4100 characters, at most 4096."
+    with database(running_bot)() as session:
+        assert session.exec(select(storage.Notice)).all() == []
+
+
 async def test_admin_broadcast_reaches_subscribers_with_the_text_as_typed(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
