@@ -39,7 +39,8 @@ SHOWN_KEYWORD = 40  # characters of an over-long keyword echoed back
 # A "quoted phrase" (ASCII or Chinese quotes) is one term; otherwise terms are separated by
 # spaces or commas, including the full-width ，and 、 a Chinese keyboard types.
 _TERM = re.compile(r'"([^"]+)"|“([^”]+)”|([^\s,，、"“”]+)')
-_DATE = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?")
+_DATE = re.compile(r"([0-9]{4})\s*[-/.年\s]\s*([0-9]{1,2})\s*[-/.月\s]\s*([0-9]{1,2})\s*日?")
+_ISSUE_WORDS = re.compile(r"^(?:第|#)\s*|\s*期$")
 # A year (2021, 2021年) or a month (202103, 2021-03, 2021/3, 2021年3月).
 _PERIOD = re.compile(r"([0-9]{4})\s*(?:年|[-/.年]\s*([0-9]{1,2})\s*月?|([0-9]{2}))?")
 
@@ -53,7 +54,7 @@ def parse_terms(text: str) -> list[str]:
 
 def normalize_issue_id(text: str) -> str:
     """Accept 2021-03-05, 2021/3/5 or 2021年3月5日 for the issue id 20210305."""
-    text = _ascii_digits(text)
+    text = _date_text(text)
     if match := _DATE.fullmatch(text):
         year, month, day = match.groups()
         return f"{year}{int(month):02d}{int(day):02d}"
@@ -63,7 +64,7 @@ def normalize_issue_id(text: str) -> str:
 def issue_period(text: str) -> str | None:
     """The year (`2021`) or month (`202103`) that `text` names, if it names one: /issue
     lists the issues of a period, as ids are dates."""
-    match = _PERIOD.fullmatch(_ascii_digits(text))
+    match = _PERIOD.fullmatch(_date_text(text))
     if match is None:
         return None
     year, month_written, month_digits = match.groups()
@@ -73,9 +74,12 @@ def issue_period(text: str) -> str | None:
     return f"{year}{int(month):02d}" if 1 <= int(month) <= 12 else None
 
 
-def _ascii_digits(text: str) -> str:
-    # A Chinese input method types full-width digits (２０２１年３月), which \d matches too.
-    return unicodedata.normalize("NFKC", text).strip()
+def _date_text(text: str) -> str:
+    """`text` as the date patterns read it: a Chinese input method types full-width digits
+    (２０２１年３月), which \\d matches too; pasted text may carry invisible characters; and an
+    issue is also written 第20210305期 or #20210305."""
+    plain = without_invisible(unicodedata.normalize("NFKC", text)).strip()
+    return _ISSUE_WORDS.sub("", plain)
 
 
 def nearest_ids(issue_ids: Sequence[str], wanted: str) -> list[str] | None:

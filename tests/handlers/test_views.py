@@ -68,6 +68,12 @@ def test_command_argument(text: str, command_argument: str) -> None:
         ("2021.03.05", "20210305"),
         ("2021年3月5日", "20210305"),
         ("２０２１年３月５日", "20210305"),
+        ("2021 03 05", "20210305"),
+        ("20210305\u200b", "20210305"),  # pasted along with a zero-width space
+        ("第20210305期", "20210305"),
+        ("20210305期", "20210305"),
+        ("#20210305", "20210305"),
+        ("＃2021年3月5日", "20210305"),
         ("2021-13", "2021-13"),  # not a date: left for the "unknown issue" reply
         ("", ""),
     ],
@@ -88,6 +94,7 @@ def test_normalize_issue_id(text: str, issue_id: str) -> None:
         ("2021年3月", "202103"),
         ("2021 年 3 月", "202103"),
         ("２０２１年３月", "202103"),  # full-width digits, as a Chinese input method types them
+        ("\u200b2021年\u200b", "2021"),
         ("202113", None),  # no such month
         ("2021-13", None),
         ("20210305", None),  # a day: an issue id, not a period
