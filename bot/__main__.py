@@ -49,8 +49,11 @@ def _configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # One line per HTTP request is noise at INFO.
+    # One line per HTTP request, and two per run of every scheduled job (a scan a minute), are
+    # noise at INFO: half of all lines. A job that fails is still logged, as an error.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
 
 
 def _open_database(settings: Settings):  # type: ignore[no-untyped-def]
