@@ -36,6 +36,7 @@ from bot.handlers.views import (
     subscriptions_text,
     too_long_keyword,
 )
+from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, t.search_prompt)
         return
     name = display_name(user.first_name if user else None, chat.title if chat else None)
-    admin = services.is_admin(user.id if user else None)
     markup = keyboards.greeting_keyboard(t) if new else None
+    admin = _editor_in_private(update, services)
     text = help_text(t, name=name, admin=admin, bot_name=inline_name(context.bot))
     await reply(update, text, markup)
     if searching:
@@ -82,9 +83,16 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = services_of(context)
     with services.session() as session:
         register_chat(session, update)
-    user = update.effective_user
-    admin = services.is_admin(user.id if user else None)
+    admin = _editor_in_private(update, services)
     await reply(update, help_text(texts_of(update), admin=admin, bot_name=inline_name(context.bot)))
+
+
+def _editor_in_private(update: Update, services: Services) -> bool:
+    """Whether the help shows the editor commands: to an admin, in their private chat only
+    (in a group every member would read them)."""
+    user, chat = update.effective_user, update.effective_chat
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    return private and services.is_admin(user.id if user else None)
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

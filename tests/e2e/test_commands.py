@@ -951,6 +951,8 @@ async def test_a_notice_is_drafted_in_private_and_sent_only_by_an_admins_tap(
     await fakegram.create_group(-2460, [running_bot.admin_id, 2462], title="Editors")
     in_group = Chat(fakegram, running_bot.admin_id, chat_id=-2460)
     assert "in our private chat" in await in_group.answer("/broadcast@test_bot Hello")
+    # The group's help is the readers': the other members need not read the editor's.
+    assert "/broadcast" not in await in_group.answer("/help@test_bot")
 
     admin = Chat(fakegram, running_bot.admin_id)
     since = await subscriber.last_seq()
