@@ -115,15 +115,16 @@ def broadcast_new_items(
     )
 
 
-def reword_keyword_headers(session: Session, issue_id: str) -> int:
-    """After an edit, count again in each keyword header still to be sent the items it
-    introduces: some may have come or gone. Returns how many headers changed."""
-    pending = storage.pending_headers(session, issue_id)
+def reword_keyword_headers(session: Session, issue_id: str, *, chat_id: int | None = None) -> int:
+    """Count again in each keyword header of the issue still to be sent (or the one chat's)
+    the items it introduces, and name the keywords again: after an edit some items may have
+    come or gone, after a narrowed subscription some keywords. Returns how many changed."""
+    pending = storage.pending_headers(session, issue_id, chat_id=chat_id)
     record = storage.get_issue(session, issue_id)
     if not pending or record is None:
         return 0
     items = storage.items_of(session, issue_id)
-    matches = storage.audience_of(session, items).keywords
+    matches = storage.audience_of(session, items, chat_id=chat_id).keywords
     texts: dict[int, str] = {}
     for chat_id, (old, queued) in pending.items():
         match = matches.get(chat_id)
@@ -136,6 +137,16 @@ def reword_keyword_headers(session: Session, issue_id: str) -> int:
         if text != old:
             texts[chat_id] = text
     return storage.reword_headers(session, issue_id, texts)
+
+
+def follow_narrowed_subscription(session: Session, chat_id: int, reason: str) -> int:
+    """After the chat's subscription narrowed, drop the broadcast messages still queued for
+    it that it no longer follows (with `reason`), and have its keyword headers still to be
+    sent say what is left; returns how many deliveries were dropped."""
+    dropped = storage.drop_deliveries_not_followed(session, chat_id, reason)
+    for issue_id in storage.issues_with_pending_header(session, chat_id):
+        reword_keyword_headers(session, issue_id, chat_id=chat_id)
+    return dropped
 
 
 def request_for_chat(

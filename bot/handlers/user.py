@@ -11,6 +11,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import storage
+from bot.delivery.broadcast import follow_narrowed_subscription
 from bot.handlers import keyboards
 from bot.handlers.common import (
     inline_name,
@@ -163,8 +164,9 @@ def _stop_everything(session: Session, chat_id: int) -> int:
 
 
 def _drop_not_followed(session: Session, chat_id: int) -> None:
-    # A reader who narrowed what they follow expects the rest of a broadcast to narrow too.
-    if dropped := storage.drop_deliveries_not_followed(session, chat_id, UNFOLLOWED):
+    # A reader who narrowed what they follow expects the rest of a broadcast to narrow too,
+    # and the header before it to say so.
+    if dropped := follow_narrowed_subscription(session, chat_id, UNFOLLOWED):
         log.info("subscription narrowed, pending dropped chat=%s deliveries=%d", chat_id, dropped)
 
 

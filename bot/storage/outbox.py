@@ -445,10 +445,13 @@ def delete_lone_headers(session: Session, issue_id: str) -> int:
     return int(session.exec(lone).rowcount)
 
 
-def pending_headers(session: Session, issue_id: str) -> dict[int, tuple[str, set[int]]]:
-    """Chats whose keyword header of the issue is still to be sent: its text, and the items
-    of the issue queued for the chat after it."""
+def pending_headers(
+    session: Session, issue_id: str, *, chat_id: int | None = None
+) -> dict[int, tuple[str, set[int]]]:
+    """Chats (or the one chat) whose keyword header of the issue is still to be sent: its
+    text, and the items of the issue queued for the chat after it."""
     header = aliased(Delivery, name="header")
+    only = [col(header.chat_id) == chat_id] if chat_id is not None else []
     rows = session.exec(
         select(header.chat_id, header.text, Delivery.item_number)
         .join(
@@ -465,6 +468,7 @@ def pending_headers(session: Session, issue_id: str) -> dict[int, tuple[str, set
             col(header.issue_id) == issue_id,
             col(header.message_index) == HEADER_INDEX,
             col(header.status) == DeliveryStatus.PENDING.value,
+            *only,
         )
     ).all()
     found: dict[int, tuple[str, set[int]]] = {}
@@ -473,6 +477,16 @@ def pending_headers(session: Session, issue_id: str) -> dict[int, tuple[str, set
         if item_number is not None:
             numbers.add(item_number)
     return found
+
+
+def issues_with_pending_header(session: Session, chat_id: int) -> list[str]:
+    """The issues whose keyword header for the chat is still to be sent."""
+    statement = select(Delivery.issue_id).where(
+        col(Delivery.chat_id) == chat_id,
+        col(Delivery.message_index) == HEADER_INDEX,
+        col(Delivery.status) == DeliveryStatus.PENDING.value,
+    )
+    return sorted({issue_id for issue_id in session.exec(statement) if issue_id is not None})
 
 
 def reword_headers(session: Session, issue_id: str, texts: Mapping[int, str]) -> int:

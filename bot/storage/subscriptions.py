@@ -176,12 +176,16 @@ class Audience(NamedTuple):
     keywords: dict[int, KeywordMatch]
 
 
-def audience_of(session: Session, items: Sequence[Matchable]) -> Audience:
-    """Who gets which of `items`, and why (see `audience_for_issue`)."""
+def audience_of(
+    session: Session, items: Sequence[Matchable], *, chat_id: int | None = None
+) -> Audience:
+    """Who gets which of `items`, and why (see `audience_for_issue`); of one chat only, when
+    `chat_id` is given."""
+    only = [col(Subscription.chat_id) == chat_id] if chat_id is not None else []
     rows = session.exec(
         select(Subscription.chat_id, Subscription.keyword, Subscription.label)
         .join(Chat, col(Chat.id) == col(Subscription.chat_id))
-        .where(col(Chat.active))
+        .where(col(Chat.active), *only)
     ).all()
     # Labels in `followed` order; sorted here, as a database's collation may differ.
     rows = sorted(rows, key=lambda row: (row[0], row[1] or ""))

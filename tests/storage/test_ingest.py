@@ -13,7 +13,12 @@ from sqlmodel import Session, select
 
 from bot import ingest, storage
 from bot.config import Settings
-from bot.delivery.broadcast import MessageBook, broadcast_issue, request_for_chat
+from bot.delivery.broadcast import (
+    MessageBook,
+    broadcast_issue,
+    follow_narrowed_subscription,
+    request_for_chat,
+)
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.handlers import views
@@ -430,6 +435,23 @@ def test_a_header_still_to_be_sent_counts_the_items_an_edit_leaves_it(
         2: "本期 3 条中有 1 条提到你关注的「正文三」",
         3: "本期 3 条中有 2 条提到你关注的「第一条」",
     }
+
+
+def test_a_header_still_to_be_sent_names_only_the_keywords_still_followed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "20210901.md").write_text(EDITED.format(gif=""), encoding="utf-8")
+    with Session(engine) as session:
+        storage.upsert_chat(session, 2, chat_type="private")
+        storage.subscribe(session, 2, ["第二条", "正文三"])  # items 2 and 3
+        session.commit()
+    ingest_directory(engine, tmp_path)
+    with Session(engine) as session:
+        broadcast_issue(session, "20210901")
+        storage.unsubscribe(session, 2, "第二条")
+        assert follow_narrowed_subscription(session, 2, "no longer followed") == 1  # item 2
+        session.commit()
+    assert _header_lines(engine) == {2: "本期 3 条中有 1 条提到你关注的「正文三」"}
 
 
 def _header_lines(engine: Engine) -> dict[int, str]:
