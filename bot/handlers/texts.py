@@ -75,6 +75,7 @@ class Texts:
     subscribe_hint: str
     unsubscribed_all: str
     not_subscribed: str
+    following_nothing_now: str
     group_admins_only: str
     admin_check_failed: str
     unsubscribed_keywords: str
@@ -211,6 +212,7 @@ EN = Texts(
     subscribe_hint="Use /subscribe for every issue, or <code>/subscribe GPT 机器人</code>.",
     unsubscribed_all="🔕 Unsubscribed: this chat will get no more issues.",
     not_subscribed="This chat is not subscribed.",
+    following_nothing_now="This chat follows nothing now, so it gets no more issues.",
     group_admins_only="Only this group's admins can change what it gets.",
     admin_check_failed="Telegram could not tell me who the admins are. Please try again.",
     unsubscribed_keywords="🔕 No longer following: {keywords}",
@@ -362,6 +364,7 @@ ZH = Texts(
     subscribe_hint="用 /subscribe 订阅每一期，或 <code>/subscribe GPT 机器人</code> 只关注关键词。",
     unsubscribed_all="🔕 已取消订阅：本聊天不会再收到简报。",
     not_subscribed="本聊天没有订阅。",
+    following_nothing_now="本聊天现在什么也没关注，不会再收到简报。",
     group_admins_only="只有本群的管理员可以更改本群的订阅。",
     admin_check_failed="暂时无法从 Telegram 确认谁是管理员，请稍后再试。",
     unsubscribed_keywords="🔕 已不再关注：{keywords}",

@@ -146,6 +146,8 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             lines = []
             if dropped:
                 lines.append(t.unsubscribed_keywords.format(keywords=quoted_list(dropped, t)))
+                if not storage.subscriptions_of(session, chat_id):
+                    lines += [t.following_nothing_now, t.subscribe_hint]
             if missing:
                 lines.append(t.keywords_not_followed.format(keywords=quoted_list(missing, t)))
                 lines.append(subscriptions_text(t, storage.subscription_labels(session, chat_id)))

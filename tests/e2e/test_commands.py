@@ -207,10 +207,15 @@ async def test_subscribe_keywords_subscriptions_and_unsubscribe(
     assert "“GPT”, “机器人”" in await chat.answer("/subscriptions")
     assert "already follows “gpt”" in await chat.answer("/subscribe gpt")  # the same keyword
     assert "does not follow “芯片”" in await chat.answer("/unsubscribe 芯片")
-    assert "No longer following: “GPT”" in await chat.answer("/unsubscribe GPT")
+    dropped = await chat.answer("/unsubscribe GPT")
+    assert dropped == "🔕 No longer following: “GPT”"
     with database(running_bot)() as session:
         assert storage.subscriptions_of(session, 1201) == ["机器人"]
-    assert "Unsubscribed" in await chat.answer("/unsubscribe")
+    last = await chat.answer("/unsubscribe 机器人")  # the last keyword: say what that means
+    assert last.split("\n")[1:] == [
+        "This chat follows nothing now, so it gets no more issues.",
+        "Use /subscribe for every issue, or /subscribe GPT 机器人.",
+    ]
     assert "not subscribed" in await chat.answer("/unsubscribe")
     with database(running_bot)() as session:
         assert storage.subscriptions_of(session, 1201) == []
