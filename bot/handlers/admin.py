@@ -24,6 +24,7 @@ from bot.content.problems import FileProblem
 from bot.content.split import TEXT_LIMIT, visible_length
 from bot.handlers import keyboards
 from bot.handlers.common import reply, services_of, show_in_place, texts_of
+from bot.handlers.texts import Texts
 from bot.handlers.views import (
     command_argument,
     normalize_issue_id,
@@ -42,7 +43,11 @@ UPLOAD_SUFFIX = ".md"  # what Services.accept_upload takes
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
-def admin_only(handler: Callback) -> Callback:
+def _refusal(t: Texts) -> str:
+    return t.admin_only
+
+
+def admin_only(handler: Callback, refusal: Callable[[Texts], str] = _refusal) -> Callback:
     """Run `handler` for users in ADMIN_IDS; anyone else gets a polite refusal, nothing more."""
 
     @functools.wraps(handler)
@@ -56,9 +61,9 @@ def admin_only(handler: Callback) -> Callback:
                 update.effective_chat.id if update.effective_chat else None,
             )
             if update.callback_query is not None:
-                await update.callback_query.answer(texts_of(update).admin_only, show_alert=True)
+                await update.callback_query.answer(refusal(texts_of(update)), show_alert=True)
             else:
-                await reply(update, texts_of(update).admin_only)
+                await reply(update, refusal(texts_of(update)))
             return
         await handler(update, context)
 
@@ -207,5 +212,5 @@ def admin_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None
     ]
     # Files only in private chats: in a group a document is members talking, not an upload.
     documents = filters.Document.ALL & filters.ChatType.PRIVATE & new_messages
-    handlers.append(MessageHandler(documents, admin_only(upload)))
+    handlers.append(MessageHandler(documents, admin_only(upload, lambda t: t.upload_admin_only)))
     return handlers

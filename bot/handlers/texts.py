@@ -122,6 +122,7 @@ class Texts:
     previous: str
     next: str
     admin_only: str
+    upload_admin_only: str
     stats: str
     stats_reasons: str
     stats_keywords: str
@@ -266,6 +267,10 @@ EN = Texts(
     previous="‹ Previous",
     next="Next ›",
     admin_only="Sorry, this is for the newsletter's editors only.",
+    upload_admin_only=(
+        "Only the newsletter's editors send me files (an issue file becomes an issue)."
+        " /help lists what I can do for you."
+    ),
     stats=(
         "<b>Stats</b>\n"
         "Chats: {chats} ({active_chats} active)\n"
@@ -412,7 +417,8 @@ ZH = Texts(
     text_search_hint="（发给我的文字会在往期中搜索；/help 查看全部命令。）",
     previous="‹ 上一页",
     next="下一页 ›",
-    admin_only="抱歉，这个命令仅供简报编辑使用。",
+    admin_only="抱歉，这仅供简报编辑使用。",
+    upload_admin_only="只有简报编辑会给我发文件（一期简报的文件）。/help 可查看我能为你做什么。",
     stats=(
         "<b>统计</b>\n"
         "聊天：{chats}（活跃 {active_chats}）\n"
