@@ -8,10 +8,18 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
 from bot.storage.issues import items_of
-from bot.storage.models import HEADER_INDEX, Chat, Delivery, DeliveryStatus, Subscription
+from bot.storage.models import (
+    HEADER_INDEX,
+    Chat,
+    Delivery,
+    DeliveryStatus,
+    Subscription,
+    utcnow,
+)
 from bot.storage.outbox import LONE_HEADER, drop_pending
 from bot.storage.text import fold, without_invisible
 
@@ -77,10 +85,21 @@ def subscribe(session: Session, chat_id: int, keywords: Iterable[str] = ()) -> l
                 )
                 .values(label=_stored_label(labels[keyword]))
             )
-    session.add_all(
-        Subscription(chat_id=chat_id, keyword=k, label=_stored_label(labels[k]) if k else None)
-        for k in added
-    )
+    if added:
+        rows = [
+            {
+                "chat_id": chat_id,
+                "keyword": k,
+                "label": _stored_label(labels[k]) if k else None,
+                "created_at": utcnow(),
+            }
+            for k in added
+        ]
+        # A twin request (a double tap, another instance) may have added the same row since
+        # it was read: then it stands, and this one is not an error.
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.exec(insert(Subscription).values(rows).on_conflict_do_nothing())
     session.flush()
     return [labels[k] if k else None for k in added]
 

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.storage import (
@@ -226,3 +231,50 @@ def test_a_keyword_chats_header_goes_with_the_last_item_it_introduces(chats: Ses
     unsubscribe(chats, 1, "gpt")
     assert drop_deliveries_not_followed(chats, 1, "no longer followed") == 2  # item 1, header
     assert _queued(chats, 1) == []
+
+
+@pytest.mark.parametrize("keywords", [[], ["GPT"]], ids=["everything", "keyword"])
+def test_a_twin_subscribe_that_loses_the_race_is_not_an_error(
+    engine: Engine, keywords: list[str]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the twin reads after the first commits")
+    with Session(engine) as setup:
+        upsert_chat(setup, 9, chat_type="private")
+        setup.commit()
+    with Session(engine) as first, Session(engine) as twin:
+        subscribe(first, 9, keywords)  # not committed yet
+        twin_pid = twin.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        outcome: dict[str, object] = {}
+
+        def subscribe_twin() -> None:
+            try:
+                outcome["added"] = subscribe(twin, 9, keywords)
+                twin.commit()
+            except Exception as error:  # reported below, not lost in the thread
+                outcome["error"] = error
+
+        thread = threading.Thread(target=subscribe_twin)
+        thread.start()
+        # The twin read no row, and now waits on the unique index for the first to end.
+        _wait_until(lambda: _waits_for_a_lock(engine, twin_pid) or not thread.is_alive())
+        first.commit()
+        thread.join(timeout=10)
+    assert "error" not in outcome
+    with Session(engine) as check:
+        assert subscriptions_of(check, 9) == ([None] if not keywords else ["gpt"])
+
+
+def _waits_for_a_lock(engine: Engine, pid: int) -> bool:
+    with engine.connect() as connection:
+        waiting = connection.exec_driver_sql(
+            f"SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = {int(pid)}"
+        )
+        return bool(waiting.scalar())
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
