@@ -36,6 +36,7 @@ from bot.handlers.views import (
     subscribed_text,
     subscriptions_text,
     too_long_keyword,
+    unfollow_terms,
 )
 from bot.services import Services
 
@@ -139,6 +140,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             removed = _stop_everything(session, chat_id)
             text = t.unsubscribed_all if removed else f"{t.not_subscribed}\n{t.subscribe_hint}"
         else:
+            keywords = unfollow_terms(keywords, storage.subscriptions_of(session, chat_id))
             dropped = [k for k in keywords if storage.unsubscribe(session, chat_id, k)]
             if dropped:
                 _drop_not_followed(session, chat_id)

@@ -18,7 +18,7 @@ from bot.handlers.keyboards import IssueEntry, ResultEntry
 from bot.handlers.texts import EN, USER_COMMANDS, Count, Text, Texts
 from bot.ingest import FileResult, FileStatus, ScanReport
 from bot.storage import Stats
-from bot.storage.text import without_invisible
+from bot.storage.text import fold, without_invisible
 
 PAGE_SIZE = 5  # search results per page (SPEC §3)
 MAX_KEYWORDS_AT_ONCE = 20
@@ -50,6 +50,20 @@ def parse_terms(text: str) -> list[str]:
     terms = (next(g for g in m.groups() if g) for m in _TERM.finditer(text))
     cleaned = (" ".join(without_invisible(term).split()) for term in terms)
     return list(dict.fromkeys(term for term in cleaned if term))
+
+
+def unfollow_terms(terms: list[str], followed: Iterable[str | None]) -> list[str]:
+    """The keywords `/unsubscribe` names: its words, or all of them as the one keyword the
+    chat follows (`/unsubscribe deep learning` for "deep learning", quotes forgotten)."""
+    stored = {keyword for keyword in followed if keyword}
+    phrase = " ".join(terms)
+    if len(terms) > 1 and _stored(phrase) in stored and not {_stored(t) for t in terms} & stored:
+        return [phrase]
+    return terms
+
+
+def _stored(keyword: str) -> str:
+    return fold(keyword).strip()  # as storage.normalize_keyword keeps it
 
 
 def normalize_issue_id(text: str) -> str:

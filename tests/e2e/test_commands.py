@@ -207,6 +207,9 @@ async def test_subscribe_keywords_subscriptions_and_unsubscribe(
     assert "“GPT”, “机器人”" in await chat.answer("/subscriptions")
     assert "already follows “gpt”" in await chat.answer("/subscribe gpt")  # the same keyword
     assert "does not follow “芯片”" in await chat.answer("/unsubscribe 芯片")
+    assert "Now following: “deep learning”" in await chat.answer('/subscribe "deep learning"')
+    unquoted = await chat.answer("/unsubscribe deep learning")  # the phrase, quotes forgotten
+    assert unquoted == "🔕 No longer following: “deep learning”"
     dropped = await chat.answer("/unsubscribe GPT")
     assert dropped == "🔕 No longer following: “GPT”"
     with database(running_bot)() as session:

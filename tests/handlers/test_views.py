@@ -416,3 +416,17 @@ def test_a_group_asking_after_the_gap_or_for_the_first_time_is_sent_the_issue() 
     posted = now - timedelta(minutes=2)
     edited = now - timedelta(minutes=1)  # the editor fixed it after it was posted
     assert views.repeat_refusal(EN, "20210305", posted, edited, now) is None
+
+
+@pytest.mark.parametrize(
+    ("terms", "followed", "named"),
+    [
+        (["deep", "learning"], [None, "deep learning"], ["deep learning"]),  # quotes forgotten
+        (["Deep", "Learning"], ["deep learning"], ["Deep Learning"]),  # shown as written
+        (["deep", "learning"], ["deep learning", "deep"], ["deep", "learning"]),  # "deep" too
+        (["gpt", "芯片"], ["gpt"], ["gpt", "芯片"]),
+        (["gpt"], ["gpt"], ["gpt"]),
+    ],
+)
+def test_unfollow_terms(terms: list[str], followed: list[str | None], named: list[str]) -> None:
+    assert views.unfollow_terms(terms, followed) == named
