@@ -14,8 +14,9 @@ from bot.config import Settings, WebhookSettings
 from bot.delivery.limiter import PacerRateLimiter
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender, in_flight_limit
+from bot.handlers.admin import tell_editors
 from bot.handlers.views import plain_scan_text
-from bot.ingest import publish_pending
+from bot.ingest import ScanReport, publish_pending
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,8 @@ async def _scan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if report.changed or report.published:
         log.info("scan done %s", plain_scan_text(report).replace("\n", "; "))
+    if told := await tell_editors(context.bot, services, report):
+        log.info("editors told of the scan editors=%d", told)
 
 
 async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -153,6 +156,8 @@ async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         return  # one instance publishes; the others' runs would queue nothing new anyway
     published = publish_pending(services)
     log.info("publish run issues=%s", ",".join(published) or "none")
+    if told := await tell_editors(context.bot, services, ScanReport(published=published)):
+        log.info("editors told of the publishing editors=%d", told)
 
 
 def run_polling(application: Application) -> None:  # type: ignore[type-arg]

@@ -275,19 +275,24 @@ async def scan_and_publish(services: Services) -> ScanReport:
     """One scan (in a worker thread: file reads and repair are blocking), then publish new
     issues at once unless PUBLISH_CRON decides when."""
     async with services.scan_lock:
-        report = await asyncio.to_thread(
-            ingest_directory, services.engine, services.settings.issues_dir
-        )
-        if services.settings.publish_cron is None:
-            report.published = publish_pending(services)
-        else:
-            now = datetime.now(UTC)
-            # A publishing time that passed while the bot was stopped is not skipped.
-            report.published = publish_pending(services, overdue_at=now)
-            with services.session() as session:
-                report.waiting = [record.id for record in storage.unpublished_issues(session)]
-            report.publish_at = services.settings.next_publish_time(now)
-        return report
+        return await _scan_and_publish(services)
+
+
+async def _scan_and_publish(services: Services) -> ScanReport:
+    """`scan_and_publish`, for a caller holding the scan lock."""
+    report = await asyncio.to_thread(
+        ingest_directory, services.engine, services.settings.issues_dir
+    )
+    if services.settings.publish_cron is None:
+        report.published = publish_pending(services)
+    else:
+        now = datetime.now(UTC)
+        # A publishing time that passed while the bot was stopped is not skipped.
+        report.published = publish_pending(services, overdue_at=now)
+        with services.session() as session:
+            report.waiting = [record.id for record in storage.unpublished_issues(session)]
+        report.publish_at = services.settings.next_publish_time(now)
+    return report
 
 
 def publish_pending(services: Services, *, overdue_at: datetime | None = None) -> dict[str, int]:
@@ -340,9 +345,12 @@ async def accept_upload(services: Services, file_name: str, data: bytes) -> Scan
     # A new version replaces the file the issue came from, so no second copy is refused later.
     owner = services.settings.issues_dir / stored.file_name if stored else None
     target = owner if owner and owner.is_file() else services.settings.issues_dir / f"{issue.id}.md"
-    await asyncio.to_thread(_write_atomically, target, data)
-    log.info("issue file uploaded file=%s issue=%s", target.name, issue.id)
-    report = await scan_and_publish(services)
+    # Under the scan lock from the write on: the scheduled scan must not take the file first
+    # and tell the editors of it as news of its own.
+    async with services.scan_lock:
+        await asyncio.to_thread(_write_atomically, target, data)
+        log.info("issue file uploaded file=%s issue=%s", target.name, issue.id)
+        report = await _scan_and_publish(services)
     return _as_uploaded(report, target.name, read, stored)
 
 

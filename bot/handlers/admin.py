@@ -14,27 +14,30 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import PurePath
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import storage
 from bot.content.problems import FileProblem
-from bot.content.split import TEXT_LIMIT, visible_length
+from bot.content.split import TEXT_LIMIT, split_html, visible_length
 from bot.handlers import keyboards
 from bot.handlers.common import reply, services_of, show_in_place, texts_of
-from bot.handlers.texts import Texts
+from bot.handlers.texts import Texts, texts_for
 from bot.handlers.views import (
     command_argument,
+    is_news,
     normalize_issue_id,
     problem_text,
+    scan_news,
     scan_text,
     stats_text,
     unknown_issue_text,
     usage_with_example,
 )
-from bot.ingest import MAX_ISSUE_BYTES
+from bot.ingest import MAX_ISSUE_BYTES, ScanReport
+from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +197,33 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("issue uploaded file=%s bytes=%d", name, len(data))
     summary = scan_text(t, report)
     await reply(update, t.upload_done.format(file_name=html.escape(name), summary=summary))
+
+
+async def tell_editors(bot: Bot, services: Services, report: ScanReport) -> int:
+    """Tell each admin with a private chat with the bot what a scan nobody asked for did (a
+    new or edited issue, a file that went bad, an issue published on schedule), in their
+    language; returns how many were told. An editor the bot cannot reach is logged, not
+    retried: the next news comes with the next scan."""
+    if not is_news(report):
+        return 0
+    with services.session() as session:
+        editors = [
+            (chat.id, chat.language_code)
+            for admin_id in sorted(services.settings.admin_ids)
+            if (chat := storage.get_chat(session, admin_id)) is not None
+            and chat.active
+            and chat.type == ChatType.PRIVATE
+        ]
+    told = 0
+    for chat_id, language in editors:
+        try:
+            for part in split_html(scan_news(texts_for(language), report), TEXT_LIMIT):
+                await bot.send_message(chat_id, part)
+        except TelegramError as error:
+            log.warning("editor not told of the scan chat=%s error=%s", chat_id, error)
+            continue
+        told += 1
+    return told
 
 
 def admin_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:

@@ -129,6 +129,8 @@ class Texts:
     stats_under_way: str
     stats_issue_progress: str
     reload_done: str
+    scan_news: str
+    published_news: str
     reload_failed: str
     # A scan report, line by line (plain text: the command line and the log print it too)
     scan_counts: str
@@ -284,6 +286,8 @@ EN = Texts(
     stats_under_way="<b>On their way</b>",
     stats_issue_progress="• Issue {issue_id}: {sent} sent, {pending} to go",
     reload_done="<b>Scan finished</b>\n{summary}",
+    scan_news="<b>Found in the issues folder</b>\n{summary}",
+    published_news="<b>Published on schedule</b>\n{summary}",
     reload_failed="❌ Scan failed: {reason}",
     scan_counts="{files:file|files}: {changed} new or updated, {unchanged} unchanged, {bad} bad",
     scan_statuses={
@@ -432,6 +436,8 @@ ZH = Texts(
     stats_under_way="<b>正在发送</b>",
     stats_issue_progress="• {issue_id} 期：已发送 {sent}，待发送 {pending}",
     reload_done="<b>扫描完成</b>\n{summary}",
+    scan_news="<b>简报目录里有新变化</b>\n{summary}",
+    published_news="<b>已按计划发布</b>\n{summary}",
     reload_failed="❌ 扫描失败：{reason}",
     scan_counts="文件 {files} 个：新增或更新 {changed} 个，未变 {unchanged} 个，有问题 {bad} 个",
     scan_statuses={

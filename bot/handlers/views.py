@@ -10,7 +10,7 @@ import html
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from bot.content.problems import Problem
@@ -307,8 +307,14 @@ def stats_text(t: Texts, s: Stats) -> str:
     return text
 
 
-def scan_text(t: Texts, report: ScanReport, *, escape: Callable[[str], str] = html.escape) -> str:
-    """A scan report: counts, one line per file that is not unchanged, what was queued and
+def scan_text(
+    t: Texts,
+    report: ScanReport,
+    *,
+    escape: Callable[[str], str] = html.escape,
+    quiet: Collection[FileStatus] = (FileStatus.UNCHANGED,),
+) -> str:
+    """A scan report: counts, one line per file not `quiet` (unchanged), what was queued and
     what waits for PUBLISH_CRON. Telegram HTML; `escape=str` gives plain text (the command
     line and the log)."""
     unchanged = len(report.files) - len(report.changed) - len(report.bad)
@@ -319,7 +325,7 @@ def scan_text(t: Texts, report: ScanReport, *, escape: Callable[[str], str] = ht
         bad=len(report.bad),
     )
     lines = [counts]
-    lines += [_file_line(t, f, escape) for f in report.files if f.status != FileStatus.UNCHANGED]
+    lines += [_file_line(t, f, escape) for f in report.files if f.status not in quiet]
     lines += [
         t.scan_queued.format(issue_id=escape(issue_id), count=count)
         for issue_id, count in report.published.items()
@@ -330,6 +336,27 @@ def scan_text(t: Texts, report: ScanReport, *, escape: Callable[[str], str] = ht
         issue_ids = escape(", ".join(report.waiting))
         lines.append(t.scan_waiting.format(when=when, issue_ids=issue_ids))
     return "\n".join(lines)
+
+
+def is_news(report: ScanReport) -> bool:
+    """Whether editors would want to hear of a scan nobody asked for: not when it found only
+    unchanged files, or files still bad as before."""
+    went_bad = any(f.status == FileStatus.BAD for f in report.files)
+    return bool(report.changed or report.published or went_bad)
+
+
+def scan_news(t: Texts, report: ScanReport) -> str:
+    """What the editors are told of a scan nobody asked for (the schedule's, or a
+    PUBLISH_CRON run's)."""
+    if not report.files:  # a publishing run: what it queued
+        queued = (
+            t.scan_queued.format(issue_id=html.escape(issue_id), count=count)
+            for issue_id, count in report.published.items()
+        )
+        return t.published_news.format(summary="\n".join(queued))
+    # A file still bad was news when it went bad.
+    quiet = (FileStatus.UNCHANGED, FileStatus.STILL_BAD)
+    return t.scan_news.format(summary=scan_text(t, report, quiet=quiet))
 
 
 def plain_scan_text(report: ScanReport) -> str:

@@ -1062,10 +1062,11 @@ async def test_an_upload_replaces_the_file_its_issue_came_from_but_never_with_a_
     issues = Path(running_bot.issues_dir)
     issue_id = "20990403"
     text = ISSUE_TEXT.replace(ISSUE_ID, issue_id)
+    since = await admin.last_seq()
     (issues / "weekly.md").write_text(text, encoding="utf-8")
-    # Scans run one at a time: once /reload answers, the file is stored, by it or by the
-    # scheduled scan that may have come first.
-    await admin.answer("/reload")
+    # The scheduled scan stores it, and tells the editor.
+    (news,) = await fakegram.wait_for_messages(1, admin.chat_id, since, DELIVERY_TIMEOUT)
+    assert f"weekly.md: new (issue {issue_id})" in news["text"]
     with database(running_bot)() as session:
         stored = storage.get_issue(session, issue_id)
         assert stored is not None
@@ -1080,3 +1081,30 @@ async def test_an_upload_replaces_the_file_its_issue_came_from_but_never_with_a_
     assert "weekly.md: updated" in await upload(admin, "fix.md", corrected.encode())
     assert (issues / "weekly.md").read_text(encoding="utf-8") == corrected
     assert not (issues / f"{issue_id}.md").exists()
+
+
+async def test_editors_hear_what_the_scheduled_scan_found(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    editor = await reader(fakegram, running_bot.admin_id)
+    await editor.answer("/start")
+    subscriber = await reader(fakegram, 2521)
+    await subscriber.answer("/subscribe")
+    since = await editor.last_seq()
+    issues = Path(running_bot.issues_dir)
+    (issues / "notes.md").write_text("只是一些笔记，没有新闻。\n", encoding="utf-8")
+    (bad,) = await fakegram.wait_for_messages(1, running_bot.admin_id, since, DELIVERY_TIMEOUT)
+    assert bad["text"].startswith("Found in the issues folder\n5 files: 0 new or updated")
+    assert "notes.md: bad" in bad["text"]
+
+    since, reader_since = bad["seq"], await subscriber.last_seq()
+    (issues / f"{ISSUE_ID}.md").write_text(ISSUE_TEXT, encoding="utf-8")
+    (new,) = await fakegram.wait_for_messages(1, running_bot.admin_id, since, DELIVERY_TIMEOUT)
+    lines = new["text"].split("\n")
+    assert lines[0] == "Found in the issues folder"
+    assert lines[2:] == [
+        f"{ISSUE_ID}.md: new (issue {ISSUE_ID}): 2 items",
+        f"issue {ISSUE_ID}: 3 deliveries queued",  # the header and two items
+    ]  # notes.md is still bad, but that was said
+    await fakegram.wait_for_messages(3, 2521, reader_since, DELIVERY_TIMEOUT)  # the reader's copy
+    assert len(await fakegram.messages(running_bot.admin_id, since)) == 1  # no repeat news

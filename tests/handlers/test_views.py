@@ -341,6 +341,25 @@ def test_scan_text_in_chinese_for_a_chinese_editor() -> None:
     assert text.endswith("等待发布时间（2021-03-19 09:00 CST）：20210319；/push 期号 可立即发送")
 
 
+def test_a_scan_nobody_asked_for_is_news_for_editors_when_something_changed() -> None:
+    report = _scan_report()
+    news = views.scan_news(EN, report)
+    assert views.is_news(report)
+    assert news.startswith("<b>Found in the issues folder</b>\n5 files: 2 new or updated")
+    assert "photo.md" not in news  # still bad: the editors heard of it when it went bad
+    assert f"{html.escape(HOSTILE)}.md: bad" in news
+
+    def only(*statuses: FileStatus) -> ScanReport:
+        return ScanReport(files=[f for f in report.files if f.status in statuses])
+
+    assert not views.is_news(only(FileStatus.UNCHANGED, FileStatus.STILL_BAD))
+    assert views.is_news(only(FileStatus.BAD))
+    assert views.is_news(only(FileStatus.UPDATED))
+    published = ScanReport(published={"20210305": 18})  # a PUBLISH_CRON run
+    assert views.is_news(published)
+    assert views.scan_news(ZH, published) == "<b>已按计划发布</b>\n20210305 期：已排队 18 条投递"
+
+
 @LANGUAGES
 def test_every_file_status_has_a_word(t: Texts) -> None:
     assert set(t.scan_statuses) == {status.value for status in FileStatus}
