@@ -87,10 +87,13 @@ class PacerRateLimiter(BaseRateLimiter[None]):
         rate_limit_args: None,
     ) -> bool | JSONDict | list[JSONDict]:
         if endpoint in SEND_METHODS and "chat_id" in data:
-            at = self.pacer.reserve(chat_key(data["chat_id"]), time.monotonic())
+            chat, now = chat_key(data["chat_id"]), time.monotonic()
+            count = messages_in(endpoint, data)
+            # The send goes when its last message's slot comes.
+            at = max(self.pacer.reserve(chat, now) for _ in range(count))
             await self._wait_until(at)
             async with self._unanswered:
-                await self._within_window()
+                await self._within_window(count)
                 return await callback(*args, **kwargs)
         return await callback(*args, **kwargs)
 
@@ -103,19 +106,36 @@ class PacerRateLimiter(BaseRateLimiter[None]):
         if self._stopping.is_set():
             raise SendAbandoned(f"the bot is stopping; the send had {delay:.1f}s to wait")
 
-    async def _within_window(self) -> None:
-        while True:  # each window's oldest send must be older than its span (re-checked)
+    async def _within_window(self, count: int) -> None:
+        """Wait until `count` more messages fit every window, and count them in."""
+        while True:  # the sends they push out must be older than the span (re-checked)
             now = time.monotonic()
-            wait = max(
-                (recent[0] + span - now if len(recent) == recent.maxlen else 0.0)
-                for span, recent in self._windows
-            )
+            wait = max(window_wait(recent, span, count, now) for span, recent in self._windows)
             if wait <= 0:
                 break
             await asyncio.sleep(wait)
         now = time.monotonic()
         for _, recent in self._windows:
-            recent.append(now)
+            recent.extend([now] * count)
+
+
+def window_wait(recent: deque[float], span: float, count: int, now: float) -> float:
+    """How long until `count` more sends keep `recent` (the latest sends, at most maxlen of
+    them in any `span`) within its bound; an album larger than the window waits it out."""
+    limit = recent.maxlen or 0
+    pushed_out = len(recent) + count - limit  # the oldest sends the new ones displace
+    if pushed_out <= 0 or not recent:
+        return 0.0
+    return recent[min(pushed_out, len(recent)) - 1] + span - now
+
+
+def messages_in(endpoint: str, data: dict[str, Any]) -> int:
+    """How many messages a send makes, as Telegram's flood limits count them: an album is
+    one message per photo (a partly sent album fails with "Too Many Requests" for the rest)."""
+    media = data.get("media")
+    if endpoint == "sendMediaGroup" and isinstance(media, list | tuple) and media:
+        return len(media)
+    return 1
 
 
 def chat_key(chat_id: object) -> int:

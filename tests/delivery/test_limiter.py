@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from typing import Any
 
 import pytest
 
-from bot.delivery.limiter import PacerRateLimiter, SendAbandoned
+from bot.delivery.limiter import PacerRateLimiter, SendAbandoned, messages_in, window_wait
 from bot.delivery.pacing import Pacer
 
 
@@ -56,3 +57,31 @@ async def test_a_restarted_application_waits_for_slots_again() -> None:
     pacer.pause(time.monotonic() + 0.2)
     assert await _send(limiter, telegram) is True
     assert telegram.sent == 1
+
+
+async def test_an_album_takes_a_slot_for_each_of_its_photos() -> None:
+    pacer = Pacer(rate=1000)  # the overall limit out of the way
+    limiter, telegram = PacerRateLimiter(pacer), _Telegram()
+    album = {"chat_id": -5, "media": [object()] * 10}
+    await limiter.process_request(telegram, (), {}, "sendMediaGroup", album, None)
+    for _ in range(8):
+        await _send(limiter, telegram, chat_id=-5)
+    # 10 photos and 8 messages: 18 of the group's 19 a minute, one left for now.
+    assert pacer.chat_ready_at(-5, time.monotonic()) <= time.monotonic()
+    await _send(limiter, telegram, chat_id=-5)
+    assert pacer.chat_ready_at(-5, time.monotonic()) > time.monotonic() + 50
+    assert telegram.sent == 10  # calls: one for the album
+
+
+def test_messages_in_a_send() -> None:
+    assert messages_in("sendMediaGroup", {"chat_id": 1, "media": [1, 2, 3]}) == 3
+    assert messages_in("sendPhoto", {"chat_id": 1, "photo": "x"}) == 1
+    assert messages_in("sendMediaGroup", {"chat_id": 1}) == 1  # malformed: Telegram refuses it
+
+
+def test_window_wait_makes_room_for_every_photo_of_an_album() -> None:
+    recent = deque([0.0, 0.2, 0.5], maxlen=4)  # at most 4 sends in any second
+    assert window_wait(recent, 1.0, 1, now=0.6) == 0.0  # one place left
+    assert window_wait(recent, 1.0, 2, now=0.6) == pytest.approx(0.4)  # 0.0 must age out
+    assert window_wait(recent, 1.0, 3, now=0.6) == pytest.approx(0.6)  # ...and 0.2
+    assert window_wait(recent, 1.0, 9, now=0.6) == pytest.approx(0.9)  # all of them
