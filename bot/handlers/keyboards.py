@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.content.messages import issue_date
 from bot.handlers.texts import Texts
 
 MAX_CALLBACK_BYTES = 64
@@ -206,6 +207,13 @@ def greeting_keyboard(t: Texts) -> InlineKeyboardMarkup:
     button = InlineKeyboardButton(
         t.subscribe_button, callback_data=encode(SubscribeAll(in_list=False))
     )
+    return InlineKeyboardMarkup([[button]])
+
+
+def latest_keyboard(t: Texts, issue_id: str) -> InlineKeyboardMarkup:
+    """For a reader who just subscribed: the latest issue now, rather than next week."""
+    label = t.latest_button.format(date=issue_date(issue_id))
+    button = InlineKeyboardButton(label, callback_data=encode(SendIssue(issue_id)))
     return InlineKeyboardMarkup([[button]])
 
 

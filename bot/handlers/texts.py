@@ -85,6 +85,7 @@ class Texts:
     subscriptions_none: str
     subscriptions_buttons: str
     subscribe_button: str
+    latest_button: str
     unsubscribe_button: str
     unfollow_button: str
     everything: str
@@ -225,6 +226,7 @@ EN = Texts(
     subscriptions_none="This chat is not subscribed.",
     subscriptions_buttons="Tap a button below to stop one.",
     subscribe_button="📬 Subscribe to every issue",
+    latest_button="📰 Read the latest issue ({date}) now",
     unsubscribe_button="🔕 Unsubscribe from every issue",
     unfollow_button="✕ {keyword}",
     everything="everything",
@@ -383,6 +385,7 @@ ZH = Texts(
     subscriptions_none="本聊天没有订阅。",
     subscriptions_buttons="点下面的按钮即可取消其中一项。",
     subscribe_button="📬 订阅每一期",
+    latest_button="📰 现在就看最新一期（{date}）",
     unsubscribe_button="🔕 取消订阅每一期",
     unfollow_button="✕ {keyword}",
     everything="全部",

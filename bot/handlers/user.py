@@ -4,6 +4,7 @@ and the buttons under the greeting and the subscriptions that do the same."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Update
@@ -118,13 +119,15 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         followed = {k for k in storage.subscriptions_of(session, chat_id) if k is not None}
         # More keywords than this would no longer list in one message.
         count = len(followed | {storage.normalize_keyword(k) for k in keywords})
+        markup = None
         if count > MAX_KEYWORDS_PER_CHAT:
             text = t.too_many_followed.format(count=count, limit=MAX_KEYWORDS_PER_CHAT)
         else:
             added = storage.subscribe(session, chat_id, keywords)
             _drop_not_followed(session, chat_id)  # keywords may have replaced everything
             text = subscribed_text(t, added, keywords)
-    await reply(update, text)
+            markup = _latest_offer(session, t, added)
+    await reply(update, text, markup)
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -209,6 +212,7 @@ async def subscribe_pressed(
         chat_id = register_chat(session, update, reactivate=True)
         added = storage.subscribe(session, chat_id)
         view = _subscriptions_view(session, t, chat_id) if in_list else None
+        markup = _latest_offer(session, t, added)
     if view is not None:
         await query.answer()
         await show_in_place(query, *view)
@@ -217,7 +221,18 @@ async def subscribe_pressed(
     else:
         await query.answer()
         await show_in_place(query, None)
-        await reply(update, subscribed_text(t, added, []))
+        await reply(update, subscribed_text(t, added, []), markup)
+
+
+def _latest_offer(
+    session: Session, t: Texts, added: Sequence[str | None]
+) -> InlineKeyboardMarkup | None:
+    """A chat that just subscribed to every issue need not wait for the next one: a button
+    for the latest (published) issue."""
+    if None not in added:
+        return None
+    latest = storage.latest_issue(session, published_only=True)
+    return keyboards.latest_keyboard(t, latest.id) if latest else None
 
 
 async def drop_pressed(

@@ -147,6 +147,7 @@ async def test_subscription_buttons_subscribe_drop_each_and_subscribe_again(
     await chat.press(greeting, "a")
     (confirmed,) = await fakegram.wait_for_messages(1, chat.chat_id, since)
     assert "every new issue" in confirmed["text"]
+    assert [b["callback_data"] for b in buttons(confirmed)] == ["i:20210305"]  # the latest
     assert not buttons(await poll(lambda: edited_message(fakegram, greeting, 1), "no edit"))
     (again,) = await chat.say("/start")
     assert not buttons(again)  # subscribed now: nothing to offer
@@ -199,8 +200,14 @@ async def test_subscribe_keywords_subscriptions_and_unsubscribe(
 ) -> None:
     chat = await reader(fakegram, 1201)
     assert "not subscribed" in await chat.answer("/subscriptions")
-    assert "every new issue" in await chat.answer("/subscribe")
-    assert "already gets every new issue" in await chat.answer("/subscribe")
+    (subscribed,) = await chat.say("/subscribe")
+    assert "every new issue" in subscribed["text"]
+    # A new reader need not wait a week: the latest issue, a tap away.
+    (offer,) = buttons(subscribed)
+    assert offer["text"] == "📰 Read the latest issue (2021-03-05) now"
+    (again,) = await chat.say("/subscribe")
+    assert "already gets every new issue" in again["text"]
+    assert buttons(again) == []
     assert "every new issue" in await chat.answer("/subscriptions")
     followed = await chat.answer("/subscribe GPT, 机器人")
     assert "Now following: “GPT”, “机器人”" in followed  # as the reader wrote it
@@ -222,6 +229,11 @@ async def test_subscribe_keywords_subscriptions_and_unsubscribe(
     assert "not subscribed" in await chat.answer("/unsubscribe")
     with database(running_bot)() as session:
         assert storage.subscriptions_of(session, 1201) == []
+
+    since = await chat.last_seq()
+    await chat.press(subscribed, offer["callback_data"])  # the offer still stands
+    (header, *_) = await fakegram.wait_for_messages(1, chat.chat_id, since)
+    assert header["text"] == shown(expected_messages("20210305")[0])
 
 
 async def test_unsubscribing_stops_the_rest_of_an_issue_on_its_way(
