@@ -17,6 +17,7 @@ FULL: list[list[str]] = [
     ["bench_search"],
     ["bench_inline"],
     ["bench_outbox"],
+    ["bench_edit", "--subscribers", "10000"],
     ["bench_broadcast"],
     ["bench_ingest"],
 ]
@@ -26,6 +27,7 @@ QUICK: list[list[str]] = [
     ["bench_search", "--items", "10000", "--repeat", "5"],
     ["bench_inline", "--copies", "5", "--repeat", "5"],
     ["bench_outbox", "--subscribers", "1000"],
+    ["bench_edit", "--subscribers", "500", "--history", "1", "5"],
     ["bench_broadcast", "--subscribers", "200"],
     ["bench_ingest", "--drops", "0", "--fast-drops", "3"],
 ]
