@@ -87,10 +87,8 @@ class PacerRateLimiter(BaseRateLimiter[None]):
         rate_limit_args: None,
     ) -> bool | JSONDict | list[JSONDict]:
         if endpoint in SEND_METHODS and "chat_id" in data:
-            chat, now = chat_key(data["chat_id"]), time.monotonic()
             count = messages_in(endpoint, data)
-            # The send goes when its last message's slot comes.
-            at = max(self.pacer.reserve(chat, now) for _ in range(count))
+            at = self.pacer.reserve(chat_key(data["chat_id"]), time.monotonic(), count)
             await self._wait_until(at)
             async with self._unanswered:
                 await self._within_window(count)

@@ -41,8 +41,10 @@ class Pacer:
     _groups: dict[int, deque[float]] = field(default_factory=dict)
     _last_refusal: tuple[int, float] | None = None  # a private chat's last 429: chat, time
 
-    def chat_ready_at(self, chat_id: int, now: float) -> float:
-        """The earliest time the chat's own limit allows a message, ignoring the overall one."""
+    def chat_ready_at(self, chat_id: int, now: float, count: int = 1) -> float:
+        """The earliest time the chat's own limit allows `count` messages sent together (an
+        album's photos), ignoring the overall limit. A private chat's album takes one of its
+        tokens: Telegram lets a reader get an album at once."""
         if chat_id > 0:
             # Tokens are counted at `bucket.updated`, which a booking may have set ahead of now.
             bucket = self._refilled(chat_id, now)
@@ -50,23 +52,34 @@ class Pacer:
                 return max(now, bucket.updated)
             return bucket.updated + (1 - bucket.tokens) / self.private_rate
         sent = sorted(self._group_window(chat_id, now))
-        if len(sent) < self.group_per_minute:
+        pushed_out = len(sent) + self._group_share(count) - self.group_per_minute
+        if pushed_out <= 0:
             return now
-        return max(now, sent[len(sent) - self.group_per_minute] + GROUP_WINDOW)
+        return max(now, sent[pushed_out - 1] + GROUP_WINDOW)
 
-    def reserve(self, chat_id: int, now: float) -> float:
-        """Book the earliest slot for a message to `chat_id`; returns when to send it."""
+    def reserve(self, chat_id: int, now: float, count: int = 1) -> float:
+        """Book the earliest slot for a send of `count` messages (an album's photos) to
+        `chat_id`; returns when to send it.
+
+        The overall slots taken are the next `count` ones, even when the chat's own limit
+        makes the send wait longer: a group at its minute must hold back no other chat (the
+        limiter's windows still keep any second within the overall rate)."""
         if now - self._last_sweep > SWEEP_EVERY:  # a broadcast books for every subscriber
             self.forget_idle(now)
             self._last_sweep = now
-        at = max(now, self._next_slot, self.chat_ready_at(chat_id, now))
-        self._next_slot = at + 1 / self.rate
+        slot = max(now, self._next_slot)
+        at = max(slot, self.chat_ready_at(chat_id, now, count))
+        self._next_slot = slot + count / self.rate
         if chat_id > 0:
             bucket = self._refilled(chat_id, at)
             bucket.tokens -= 1
         else:
-            self._group_window(chat_id, at).append(at)
+            self._group_window(chat_id, at).extend([at] * self._group_share(count))
         return at
+
+    def _group_share(self, count: int) -> int:
+        # An album larger than a group's whole minute waits for an empty minute.
+        return min(count, self.group_per_minute)
 
     def pause(self, until: float) -> None:
         """Send nothing before `until`."""

@@ -37,7 +37,7 @@ from sqlmodel import Session
 from telegram.error import TelegramError
 
 from bot import storage
-from bot.content.types import OutgoingMessage
+from bot.content.types import MessageKind, OutgoingMessage
 from bot.delivery.broadcast import MessageBook
 from bot.delivery.limiter import SendAbandoned
 from bot.delivery.pacing import Pacer
@@ -311,7 +311,9 @@ class Sender:
             if not self._sending:  # stopping, or another instance took over
                 self._settle(delivery, Release(None))
                 continue
-            ready = self._pacer.chat_ready_at(delivery.chat_id, time.monotonic())
+            ready = self._pacer.chat_ready_at(
+                delivery.chat_id, time.monotonic(), _messages_made(message)
+            )
             if ready - time.monotonic() > HOLD_LIMIT:  # a group at its per-minute limit
                 later = utcnow() + timedelta(seconds=ready - time.monotonic())
                 self._settle(delivery, Release(later))
@@ -468,3 +470,11 @@ class Sender:
     def _outbox_counts(self) -> dict[storage.DeliveryStatus, int]:
         with Session(self._engine) as session:
             return storage.outbox_counts(session)
+
+
+def _messages_made(message: OutgoingMessage | None) -> int:
+    """How many messages sending `message` makes, as the flood limits count: an album's
+    photos one by one (what the limiter books for it)."""
+    if message is not None and message.kind == MessageKind.ALBUM:
+        return max(1, len(message.media))
+    return 1

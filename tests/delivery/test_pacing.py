@@ -46,6 +46,27 @@ def test_group_gets_twenty_a_minute() -> None:
     assert pacer.chat_ready_at(GROUP, 30.0) > 60
 
 
+def test_a_group_at_its_minute_holds_back_no_other_chat() -> None:
+    pacer = Pacer(rate=30, group_per_minute=19)
+    _book(pacer, [GROUP] * 19)  # its minute is full: the next waits a minute
+    assert pacer.reserve(GROUP, 1.0) >= 60  # a reply to a command there, say
+    assert pacer.reserve(USER, 1.0) == pytest.approx(1.0 + 1 / 30)  # the broadcast goes on
+
+
+def test_an_album_books_a_slot_per_photo_and_goes_at_once() -> None:
+    pacer = Pacer(rate=30, group_per_minute=19)
+    _book(pacer, [GROUP] * 15)
+    # 10 photos do not fit the 4 places left: they wait for the first 6 sends to age out.
+    first_six_out = sorted(_book(Pacer(rate=30), [GROUP] * 15))[5] + 60
+    assert pacer.reserve(GROUP, 1.0, count=10) == pytest.approx(first_six_out)
+    assert pacer.reserve(USER, 1.0) == pytest.approx(1.0 + 10 / 30)  # after the 10 slots
+    assert pacer.chat_ready_at(GROUP, 61.0, count=10) > 120  # its 10 fill a minute again
+
+    private = Pacer(rate=30, private_burst=2)
+    assert private.reserve(USER, 0.0, count=10) == 0.0  # a reader gets an album at once
+    assert private.reserve(OTHER_USER, 0.0) == pytest.approx(10 / 30)
+
+
 def test_ready_at_tells_without_booking() -> None:
     pacer = Pacer(rate=1000, private_rate=1, private_burst=1)
     pacer.reserve(USER, 0.0)
