@@ -149,6 +149,13 @@ def follow_narrowed_subscription(session: Session, chat_id: int, reason: str) ->
     return dropped
 
 
+def copy_on_its_way(session: Session, chat_id: int, issue_id: str) -> bool:
+    """Whether the issue in full is part way to the chat: some of it arrived and the rest is
+    queued in order, so asking for it again goes on with that copy (request_for_chat)."""
+    messages = issue_messages_of(session, issue_id)
+    return storage.resumes_copy(session, chat_id, issue_id, range(len(messages)))
+
+
 def request_for_chat(
     session: Session, chat_id: int, issue_id: str, item_numbers: Collection[int] | None
 ) -> int:

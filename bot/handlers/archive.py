@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 
 from bot import storage
 from bot.content.split import visible_text
-from bot.delivery.broadcast import request_for_chat
+from bot.delivery.broadcast import copy_on_its_way, request_for_chat
 from bot.handlers import admin, keyboards, user
 from bot.handlers.common import (
     published_only_for,
@@ -204,7 +204,7 @@ def _repeat_refusal(
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return None
-    if storage.issue_on_its_way(session, chat.id, issue.id):
+    if copy_on_its_way(session, chat.id, issue.id):
         request_for_chat(session, chat.id, issue.id, None)  # flags the rest, sends nothing new
         return t.issue_on_its_way.format(issue_id=html.escape(issue.id))
     if chat.type == ChatType.PRIVATE:

@@ -57,7 +57,6 @@ from bot.storage.outbox import (
     drop_pending_for_chat,
     enqueue_deliveries,
     enqueue_notice,
-    issue_on_its_way,
     issue_posted_at,
     issues_with_pending_header,
     mark_failed,
@@ -69,6 +68,7 @@ from bot.storage.outbox import (
     release_lease,
     release_leases,
     requeue_deliveries,
+    resumes_copy,
     reword_headers,
 )
 from bot.storage.queries import recall_query, remember_query
@@ -137,7 +137,6 @@ __all__ = [
     "is_known_bad",
     "issue_for_update",
     "issue_ids",
-    "issue_on_its_way",
     "issue_posted_at",
     "issues_in_period",
     "issues_with_pending_header",
@@ -163,6 +162,7 @@ __all__ = [
     "release_leases",
     "remember_query",
     "requeue_deliveries",
+    "resumes_copy",
     "reword_headers",
     "search_items",
     "sender_lock",

@@ -304,17 +304,12 @@ def issue_posted_at(session: Session, chat_id: int, issue_id: str) -> datetime |
     return posted
 
 
-def issue_on_its_way(session: Session, chat_id: int, issue_id: str) -> bool:
-    """Whether the chat is part way through the issue in full: its own header (message 0)
-    was sent, and later messages are still pending."""
-    mine = (col(Delivery.chat_id) == chat_id, col(Delivery.issue_id) == issue_id)
-    started = select(Delivery.id).where(
-        *mine, col(Delivery.message_index) == 0, col(Delivery.status) == DeliveryStatus.SENT.value
-    )
-    rest = select(Delivery.id).where(
-        *mine, col(Delivery.message_index) > 0, col(Delivery.status) == DeliveryStatus.PENDING.value
-    )
-    return bool(session.exec(select(started.exists() & rest.exists())).one())
+def resumes_copy(session: Session, chat_id: int, issue_id: str, indices: Iterable[int]) -> bool:
+    """Whether asking for these messages again would go on with a copy of them part way to
+    the chat (some arrived, the rest queued in order) rather than start another; see
+    `requeue_deliveries`."""
+    wanted = sorted(set(indices))
+    return (_resumed_from(session, chat_id, issue_id, wanted) or 0) > 0
 
 
 def outbox_counts(session: Session, issue_id: str | None = None) -> dict[DeliveryStatus, int]:
@@ -534,13 +529,9 @@ def requeue_deliveries(
         col(Delivery.issue_id) == issue_id,
         col(Delivery.message_index).in_(wanted),
     )
-    statuses = dict(
-        session.exec(select(Delivery.message_index, Delivery.status).where(*mine)).all()
-    )
-    pending = [index for index in wanted if statuses.get(index) == DeliveryStatus.PENDING]
-    again = wanted
-    if pending and _half_way(wanted, statuses, pending[0]):
-        again = [index for index in wanted if index >= pending[0]]  # flagged, not resent
+    resumed = _resumed_from(session, chat_id, issue_id, wanted)
+    # A copy part way here goes on: the rest is flagged, not resent.
+    again = wanted if resumed is None else [index for index in wanted if index >= resumed]
     enqueue_deliveries(session, issue_id, {chat_id: again}, item_numbers=item_numbers)
     asked = (*mine, col(Delivery.message_index).in_(again))
     session.exec(
@@ -558,6 +549,26 @@ def requeue_deliveries(
     session.flush()
     queued = select(func.count()).where(*mine, col(Delivery.status) == DeliveryStatus.PENDING.value)
     return int(session.exec(queued).one())
+
+
+def _resumed_from(
+    session: Session, chat_id: int, issue_id: str, wanted: Sequence[int]
+) -> int | None:
+    """Where a copy of `wanted` part way to the chat goes on from (its first pending
+    message), or None when there is no such copy to go on with."""
+    statuses = dict(
+        session.exec(
+            select(Delivery.message_index, Delivery.status).where(
+                col(Delivery.chat_id) == chat_id,
+                col(Delivery.issue_id) == issue_id,
+                col(Delivery.message_index).in_(wanted),
+            )
+        ).all()
+    )
+    pending = [index for index in wanted if statuses.get(index) == DeliveryStatus.PENDING]
+    if pending and _half_way(wanted, statuses, pending[0]):
+        return pending[0]
+    return None
 
 
 def _half_way(wanted: Sequence[int], statuses: Mapping[int, str], first_pending: int) -> bool:

@@ -18,6 +18,7 @@ from bot.content import read_issue
 from bot.content.messages import issue_messages
 from bot.content.split import TEXT_LIMIT, visible_length, visible_text
 from bot.content.types import OutgoingMessage
+from bot.delivery.broadcast import copy_on_its_way
 from bot.handlers.keyboards import keyword_check
 from tests.content.html_check import assert_telegram_html
 from tests.e2e.botproc import REPO, BotProcess
@@ -345,7 +346,7 @@ async def test_asking_twice_while_an_issue_is_coming_gives_one_copy_in_order(
 
     def coming() -> bool:  # the header is marked sent a moment after it arrives
         with database(running_bot)() as session:
-            return storage.issue_on_its_way(session, chat.chat_id, "20210305")
+            return copy_on_its_way(session, chat.chat_id, "20210305")
 
     await poll(coming, "the header was not marked sent")
     await fakegram.send_text(chat.user_id, "/issue 20210305")  # the rest is still on its way
@@ -722,7 +723,7 @@ async def test_a_group_is_not_sent_the_same_issue_twice_within_minutes(
 
     def complete() -> bool:
         with database(running_bot)() as session:
-            return not storage.issue_on_its_way(session, -2150, "20210305")
+            return not copy_on_its_way(session, -2150, "20210305")
 
     await poll(complete, "the issue did not reach the group in full", DELIVERY_TIMEOUT)
     since = await group.last_seq()
@@ -885,7 +886,7 @@ async def test_admin_stats_reload_and_push(fakegram: Fakegram, running_bot: BotP
 
     def coming() -> bool:  # the header is marked sent a moment after it arrives
         with database(running_bot)() as session:
-            return storage.issue_on_its_way(session, 2401, "20210219")
+            return copy_on_its_way(session, 2401, "20210219")
 
     await poll(coming, "the header was not marked sent")
     assert not any(row.requested for row in rest())  # a broadcast's copy

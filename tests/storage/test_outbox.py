@@ -13,13 +13,13 @@ from bot.storage import (
     deactivate_chat,
     drop_pending_for_chat,
     enqueue_deliveries,
-    issue_on_its_way,
     issue_posted_at,
     mark_failed,
     mark_sent,
     mark_uncertain,
     outbox_counts,
     release_leases,
+    resumes_copy,
     stats,
     subscribe,
     upsert_chat,
@@ -263,13 +263,12 @@ def test_an_issue_left_unfinished_in_a_chat_does_not_count_as_posted(outbox: Ses
     rows = {(r.chat_id, r.message_index): r.id or 0 for r in outbox.exec(select(Delivery))}
     for chat in (1, 2):
         mark_sent(outbox, rows[(chat, 0)], now=T0)
-    assert issue_on_its_way(outbox, 1, "20210305")  # the rest is coming
+    assert resumes_copy(outbox, 1, "20210305", [0, 1, 2])  # the rest is coming
     assert issue_posted_at(outbox, 1, "20210305") == T0
     # Chat 2 narrowed its subscription: the rest of its copy was dropped, it never came.
     drop_pending_for_chat(outbox, 2, "keywords instead of everything")
-    assert not issue_on_its_way(outbox, 2, "20210305")
+    assert not resumes_copy(outbox, 2, "20210305", [0, 1, 2])  # a new copy, asked for
     assert issue_posted_at(outbox, 2, "20210305") is None
-    mark_sent(outbox, rows[(1, 1)], now=T0)
-    mark_failed(outbox, rows[(1, 2)], "Bad Request: message is too long")
-    assert not issue_on_its_way(outbox, 1, "20210305")
-    assert issue_posted_at(outbox, 1, "20210305") is None  # its last message failed
+    mark_failed(outbox, rows[(1, 1)], "Bad Request: message is too long")
+    assert not resumes_copy(outbox, 1, "20210305", [0, 1, 2])  # not in order: sent anew
+    assert issue_posted_at(outbox, 1, "20210305") is None  # a message of it failed
