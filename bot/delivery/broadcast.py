@@ -116,9 +116,11 @@ def broadcast_new_items(
 
 
 def reword_keyword_headers(session: Session, issue_id: str, *, chat_id: int | None = None) -> int:
-    """Count again in each keyword header of the issue still to be sent (or the one chat's)
-    the items it introduces, and name the keywords again: after an edit some items may have
-    come or gone, after a narrowed subscription some keywords. Returns how many changed."""
+    """Have each keyword header of the issue still to be sent (or the one chat's) say again
+    what follows it: how many of the items queued after it mention the chat's keywords, and
+    which keywords brought them. After an edit items may have come or gone; after a changed
+    subscription, keywords. A header left introducing none of them (only items the reader
+    asked for besides) goes. Returns how many headers changed or went."""
     pending = storage.pending_headers(session, issue_id, chat_id=chat_id)
     record = storage.get_issue(session, issue_id)
     if not pending or record is None:
@@ -126,23 +128,25 @@ def reword_keyword_headers(session: Session, issue_id: str, *, chat_id: int | No
     items = storage.items_of(session, issue_id)
     matches = storage.audience_of(session, items, chat_id=chat_id).keywords
     texts: dict[int, str] = {}
-    for chat_id, (old, queued) in pending.items():
-        match = matches.get(chat_id)
-        # What mentions its keywords counts, not items the reader asked for besides.
-        matched = len(queued & match.numbers) if match is not None else 0
-        if match is None or not matched:
-            continue  # its items no longer mention its keywords: no count to say
-
-        text = keyword_header(issue_id, record.title, matched, len(items), match.labels).text
+    gone: list[int] = []
+    for chat, (old, queued) in pending.items():
+        match = matches.get(chat)
+        introduced = queued & match.numbers if match is not None else set()
+        if match is None or not introduced:
+            gone.append(chat)
+            continue
+        labels = match.labels_for(introduced)
+        text = keyword_header(issue_id, record.title, len(introduced), len(items), labels).text
         if text != old:
-            texts[chat_id] = text
-    return storage.reword_headers(session, issue_id, texts)
+            texts[chat] = text
+    reworded = storage.reword_headers(session, issue_id, texts)
+    return reworded + storage.delete_headers(session, issue_id, gone)
 
 
-def follow_narrowed_subscription(session: Session, chat_id: int, reason: str) -> int:
-    """After the chat's subscription narrowed, drop the broadcast messages still queued for
-    it that it no longer follows (with `reason`), and have its keyword headers still to be
-    sent say what is left; returns how many deliveries were dropped."""
+def follow_changed_subscription(session: Session, chat_id: int, reason: str) -> int:
+    """After the chat's subscription changed, drop the broadcast messages still queued for it
+    that it no longer follows (with `reason`: it narrowed), and have its keyword headers still
+    to be sent say what is left; returns how many deliveries were dropped."""
     dropped = storage.drop_deliveries_not_followed(session, chat_id, reason)
     for issue_id in storage.issues_with_pending_header(session, chat_id):
         reword_keyword_headers(session, issue_id, chat_id=chat_id)

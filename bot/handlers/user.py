@@ -12,7 +12,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import storage
-from bot.delivery.broadcast import follow_narrowed_subscription
+from bot.delivery.broadcast import follow_changed_subscription
 from bot.handlers import keyboards
 from bot.handlers.common import (
     inline_name,
@@ -124,7 +124,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             text = t.too_many_followed.format(count=count, limit=MAX_KEYWORDS_PER_CHAT)
         else:
             added = storage.subscribe(session, chat_id, keywords)
-            _drop_not_followed(session, chat_id)  # keywords may have replaced everything
+            _follow_subscription_change(session, chat_id)  # keywords may have replaced everything
             text = subscribed_text(t, added, keywords)
             markup = _latest_offer(session, t, added)
     await reply(update, text, markup)
@@ -146,7 +146,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             keywords = unfollow_terms(keywords, storage.subscriptions_of(session, chat_id))
             dropped = [k for k in keywords if storage.unsubscribe(session, chat_id, k)]
             if dropped:
-                _drop_not_followed(session, chat_id)
+                _follow_subscription_change(session, chat_id)
             missing = [k for k in keywords if k not in dropped]
             lines = []
             if dropped:
@@ -170,10 +170,10 @@ def _stop_everything(session: Session, chat_id: int) -> int:
     return removed
 
 
-def _drop_not_followed(session: Session, chat_id: int) -> None:
+def _follow_subscription_change(session: Session, chat_id: int) -> None:
     # A reader who narrowed what they follow expects the rest of a broadcast to narrow too,
     # and the header before it to say so.
-    if dropped := follow_narrowed_subscription(session, chat_id, UNFOLLOWED):
+    if dropped := follow_changed_subscription(session, chat_id, UNFOLLOWED):
         log.info("subscription narrowed, pending dropped chat=%s deliveries=%d", chat_id, dropped)
 
 
@@ -254,7 +254,7 @@ async def drop_pressed(
         if gone is not None and gone.keyword is None:
             _stop_everything(session, chat_id)
         elif gone is not None and storage.unsubscribe(session, chat_id, gone.keyword):
-            _drop_not_followed(session, chat_id)
+            _follow_subscription_change(session, chat_id)
         text, markup = _subscriptions_view(session, t, chat_id)
     await query.answer()
     await show_in_place(query, text, markup)

@@ -53,6 +53,7 @@ from bot.storage.models import (
 from bot.storage.outbox import (
     chats_receiving,
     claim_pending,
+    delete_headers,
     delete_lone_headers,
     drop_pending_for_chat,
     enqueue_deliveries,
@@ -121,6 +122,7 @@ __all__ = [
     "count_issues",
     "current_revision",
     "deactivate_chat",
+    "delete_headers",
     "delete_lone_headers",
     "describe",
     "drop_deliveries_not_followed",

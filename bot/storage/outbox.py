@@ -484,6 +484,22 @@ def issues_with_pending_header(session: Session, chat_id: int) -> list[str]:
     return sorted({issue_id for issue_id in session.exec(statement) if issue_id is not None})
 
 
+def delete_headers(session: Session, issue_id: str, chat_ids: Sequence[int]) -> int:
+    """Delete the chats' keyword headers of the issue still to be sent; returns how many."""
+    deleted = 0
+    for start in range(0, len(chat_ids), _ID_CHUNK):
+        result = session.exec(
+            delete(Delivery).where(
+                col(Delivery.issue_id) == issue_id,
+                col(Delivery.chat_id).in_(chat_ids[start : start + _ID_CHUNK]),
+                col(Delivery.message_index) == HEADER_INDEX,
+                col(Delivery.status) == DeliveryStatus.PENDING.value,
+            )
+        )
+        deleted += int(result.rowcount)
+    return deleted
+
+
 def reword_headers(session: Session, issue_id: str, texts: Mapping[int, str]) -> int:
     """Give chats' pending keyword headers of the issue new texts; returns how many changed."""
     if not texts:

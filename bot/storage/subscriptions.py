@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -185,6 +185,14 @@ class KeywordMatch:
 
     numbers: frozenset[int]
     labels: tuple[str, ...]
+    # For each label, the numbers of the items its keyword brought.
+    brought: tuple[frozenset[int], ...] = ()
+
+    def labels_for(self, numbers: Collection[int]) -> tuple[str, ...]:
+        """The labels of the keywords that brought any of `numbers`."""
+        return tuple(
+            label for label, its in zip(self.labels, self.brought, strict=True) if its & numbers
+        )
 
 
 class Audience(NamedTuple):
@@ -212,14 +220,18 @@ def audience_of(
     everything = {chat_id for chat_id, keyword, _ in rows if keyword is None}
     numbers: dict[int, set[int]] = {}
     labels: dict[int, list[str]] = {}
+    brought: dict[int, list[frozenset[int]]] = {}
     for chat_id, keyword, label in rows:
         if keyword is None or chat_id in everything:
             continue
         if matching := _matching(keyword, texts):
             numbers.setdefault(chat_id, set()).update(matching)
             labels.setdefault(chat_id, []).append(label or keyword)
+            brought.setdefault(chat_id, []).append(frozenset(matching))
     matches = {
-        chat_id: KeywordMatch(frozenset(numbers[chat_id]), tuple(labels[chat_id]))
+        chat_id: KeywordMatch(
+            frozenset(numbers[chat_id]), tuple(labels[chat_id]), tuple(brought[chat_id])
+        )
         for chat_id in numbers
     }
     return Audience(frozenset(everything), matches)

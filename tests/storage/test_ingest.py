@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.delivery.broadcast import (
     MessageBook,
     broadcast_issue,
-    follow_narrowed_subscription,
+    follow_changed_subscription,
     request_for_chat,
 )
 from bot.delivery.pacing import Pacer
@@ -449,9 +449,37 @@ def test_a_header_still_to_be_sent_names_only_the_keywords_still_followed(
     with Session(engine) as session:
         broadcast_issue(session, "20210901")
         storage.unsubscribe(session, 2, "第二条")
-        assert follow_narrowed_subscription(session, 2, "no longer followed") == 1  # item 2
+        assert follow_changed_subscription(session, 2, "no longer followed") == 1  # item 2
         session.commit()
     assert _header_lines(engine) == {2: "本期 3 条中有 1 条提到你关注的「正文三」"}
+
+
+def test_a_header_names_only_the_keywords_of_the_items_it_introduces(
+    engine: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "20210901.md").write_text(EDITED.format(gif=""), encoding="utf-8")
+    with Session(engine) as session:
+        for chat in (2, 3):
+            storage.upsert_chat(session, chat, chat_type="private")
+            storage.subscribe(session, chat, ["第二条"])  # item 2
+        session.commit()
+    ingest_directory(engine, tmp_path)
+    with Session(engine) as session:
+        broadcast_issue(session, "20210901")
+        # Chat 2 follows 正文三 too: item 3 was not queued for it, so the header does not
+        # name it.
+        storage.subscribe(session, 2, ["正文三"])
+        follow_changed_subscription(session, 2, "no longer followed")
+        # Chat 3 asked for the whole issue, then stopped following 第二条: its header would
+        # introduce nothing it follows, and goes; the items it asked for still come.
+        request_for_chat(session, 3, "20210901", None)
+        storage.subscribe(session, 3, ["第九条"])
+        storage.unsubscribe(session, 3, "第二条")
+        follow_changed_subscription(session, 3, "no longer followed")
+        session.commit()
+        chat_3 = sorted(key[1] for key in _rows(session) if key[0] == 3)
+    assert _header_lines(engine) == {2: "本期 3 条中有 1 条提到你关注的「第二条」"}
+    assert chat_3 == [0, 1, 2, 3]
 
 
 def _header_lines(engine: Engine) -> dict[int, str]:
