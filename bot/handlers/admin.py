@@ -21,7 +21,8 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 
 from bot import storage
 from bot.content.problems import FileProblem
-from bot.content.split import TEXT_LIMIT, split_html, visible_length
+from bot.content.split import TEXT_LIMIT, split_html, visible_text
+from bot.delivery.send import ChatGone, classify_error
 from bot.handlers import keyboards
 from bot.handlers.common import reply, services_of, show_in_place, texts_of
 from bot.handlers.texts import Texts, texts_for
@@ -129,7 +130,7 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat is None or chat.type != ChatType.PRIVATE:  # a draft is for its admin's eyes only
         await reply(update, t.broadcast_private_only)
         return
-    length = visible_length(notice)
+    length = len(visible_text(notice))  # Telegram counts characters (code points)
     if length > TEXT_LIMIT:  # Telegram would refuse it in every chat
         await reply(update, t.broadcast_too_long.format(length=length, limit=TEXT_LIMIT))
         return
@@ -203,7 +204,7 @@ async def tell_editors(bot: Bot, services: Services, report: ScanReport) -> int:
     """Tell each admin with a private chat with the bot what a scan nobody asked for did (a
     new or edited issue, a file that went bad, an issue published on schedule), in their
     language; returns how many were told. An editor the bot cannot reach is logged, not
-    retried: the next news comes with the next scan."""
+    retried (the next news comes with the next scan); one who blocked it is told no more."""
     if not is_news(report):
         return 0
     with services.session() as session:
@@ -221,6 +222,9 @@ async def tell_editors(bot: Bot, services: Services, report: ScanReport) -> int:
                 await bot.send_message(chat_id, part)
         except TelegramError as error:
             log.warning("editor not told of the scan chat=%s error=%s", chat_id, error)
+            if isinstance(classify_error(error), ChatGone):  # blocked the bot: not again
+                with services.session() as session:
+                    storage.deactivate_chat(session, chat_id, error.message)
             continue
         told += 1
     return told

@@ -424,8 +424,8 @@ ZH = Texts(
     text_search_hint="（发给我的文字会在往期中搜索；/help 查看全部命令。）",
     previous="‹ 上一页",
     next="下一页 ›",
-    admin_only="抱歉，这仅供简报编辑使用。",
-    upload_admin_only="只有简报编辑会给我发文件（一期简报的文件）。/help 可查看我能为你做什么。",
+    admin_only="抱歉，此功能仅供简报编辑使用。",
+    upload_admin_only="只有简报编辑可以给我发送简报文件。/help 可查看我能为你做什么。",
     stats=(
         "<b>统计</b>\n"
         "聊天：{chats}（活跃 {active_chats}）\n"

@@ -341,14 +341,17 @@ def scan_text(
 def is_news(report: ScanReport) -> bool:
     """Whether editors would want to hear of a scan nobody asked for: not when it found only
     unchanged files, or files still bad as before."""
-    went_bad = any(f.status == FileStatus.BAD for f in report.files)
-    return bool(report.changed or report.published or went_bad)
+    return bool(report.changed or report.published or _went_bad(report))
+
+
+def _went_bad(report: ScanReport) -> bool:
+    return any(f.status == FileStatus.BAD for f in report.files)
 
 
 def scan_news(t: Texts, report: ScanReport) -> str:
     """What the editors are told of a scan nobody asked for (the schedule's, or a
     PUBLISH_CRON run's)."""
-    if not report.files:  # a publishing run: what it queued
+    if not (report.changed or _went_bad(report)):  # only published: what it queued
         queued = (
             t.scan_queued.format(issue_id=html.escape(issue_id), count=count)
             for issue_id, count in report.published.items()

@@ -1076,7 +1076,8 @@ async def test_an_upload_replaces_the_file_its_issue_came_from_but_never_with_a_
     issue_id = "20990403"
     text = ISSUE_TEXT.replace(ISSUE_ID, issue_id)
     since = await admin.last_seq()
-    (issues / "weekly.md").write_text(text, encoding="utf-8")
+    (issues / ".weekly.partial").write_text(text, encoding="utf-8")
+    (issues / ".weekly.partial").replace(issues / "weekly.md")  # whole, whenever the scan comes
     # The scheduled scan stores it, and tells the editor.
     (news,) = await fakegram.wait_for_messages(1, admin.chat_id, since, DELIVERY_TIMEOUT)
     assert f"weekly.md: new (issue {issue_id})" in news["text"]
@@ -1103,21 +1104,45 @@ async def test_editors_hear_what_the_scheduled_scan_found(
     await editor.answer("/start")
     subscriber = await reader(fakegram, 2521)
     await subscriber.answer("/subscribe")
-    since = await editor.last_seq()
     issues = Path(running_bot.issues_dir)
-    (issues / "notes.md").write_text("只是一些笔记，没有新闻。\n", encoding="utf-8")
-    (bad,) = await fakegram.wait_for_messages(1, running_bot.admin_id, since, DELIVERY_TIMEOUT)
-    assert bad["text"].startswith("Found in the issues folder\n5 files: 0 new or updated")
-    assert "notes.md: bad" in bad["text"]
 
-    since, reader_since = bad["seq"], await subscriber.last_seq()
-    (issues / f"{ISSUE_ID}.md").write_text(ISSUE_TEXT, encoding="utf-8")
-    (new,) = await fakegram.wait_for_messages(1, running_bot.admin_id, since, DELIVERY_TIMEOUT)
-    lines = new["text"].split("\n")
+    async def drop(name: str, text: str) -> str:
+        """Put a file in the issues folder whole (the scan may come at any moment); the news
+        the editor gets of it."""
+        since = await editor.last_seq()
+        partial = issues / f".{name}.partial"
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(issues / name)
+        (news,) = await fakegram.wait_for_messages(1, editor.chat_id, since, DELIVERY_TIMEOUT)
+        return str(news["text"])
+
+    bad = await drop("notes.md", "只是一些笔记，没有新闻。\n")
+    assert bad.startswith("Found in the issues folder\n5 files: 0 new or updated")
+    assert "notes.md: bad" in bad
+
+    reader_since = await subscriber.last_seq()
+    new = await drop(f"{ISSUE_ID}.md", ISSUE_TEXT)
+    lines = new.split("\n")
     assert lines[0] == "Found in the issues folder"
     assert lines[2:] == [
         f"{ISSUE_ID}.md: new (issue {ISSUE_ID}): 2 items",
         f"issue {ISSUE_ID}: 3 deliveries queued",  # the header and two items
     ]  # notes.md is still bad, but that was said
     await fakegram.wait_for_messages(3, 2521, reader_since, DELIVERY_TIMEOUT)  # the reader's copy
-    assert len(await fakegram.messages(running_bot.admin_id, since)) == 1  # no repeat news
+    # Scans went on meanwhile (one a second): none of them repeated anything.
+    since = await editor.last_seq()
+    later = await drop("20990402.md", ISSUE_TEXT.replace(ISSUE_ID, "20990402"))
+    assert "notes.md" not in later
+    assert ISSUE_ID not in later
+    assert len(await fakegram.messages(editor.chat_id, since)) == 1
+
+    # An editor who blocked the bot is not tried again.
+    await fakegram.block(running_bot.admin_id)
+    (issues / "more-notes.md").write_text("还是笔记。\n", encoding="utf-8")
+
+    def editor_gone() -> bool:
+        with database(running_bot)() as session:
+            chat = storage.get_chat(session, running_bot.admin_id)
+            return chat is not None and not chat.active
+
+    await poll(editor_gone, "the editor who blocked the bot is still tried")

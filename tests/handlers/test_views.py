@@ -358,6 +358,9 @@ def test_a_scan_nobody_asked_for_is_news_for_editors_when_something_changed() ->
     published = ScanReport(published={"20210305": 18})  # a PUBLISH_CRON run
     assert views.is_news(published)
     assert views.scan_news(ZH, published) == "<b>已按计划发布</b>\n20210305 期：已排队 18 条投递"
+    # A scan that only made up a publishing time missed while the bot was stopped: the same.
+    caught_up = ScanReport(files=only(FileStatus.UNCHANGED).files, published={"20210305": 18})
+    assert views.scan_news(ZH, caught_up) == views.scan_news(ZH, published)
 
 
 @LANGUAGES
