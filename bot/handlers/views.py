@@ -57,7 +57,8 @@ def unfollow_terms(terms: list[str], followed: Iterable[str | None]) -> list[str
     chat follows (`/unsubscribe deep learning` for "deep learning", quotes forgotten)."""
     stored = {keyword for keyword in followed if keyword}
     phrase = " ".join(terms)
-    if len(terms) > 1 and _stored(phrase) in stored and not {_stored(t) for t in terms} & stored:
+    words_followed = {_stored(term) for term in terms} & stored
+    if len(terms) > 1 and _stored(phrase) in stored and not words_followed:
         return [phrase]
     return terms
 
