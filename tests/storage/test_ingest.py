@@ -405,17 +405,8 @@ def test_a_header_goes_only_before_items_still_to_come(engine: Engine, tmp_path:
 def test_a_header_still_to_be_sent_counts_the_items_an_edit_leaves_it(
     engine: Engine, tmp_path: Path
 ) -> None:
-    path = tmp_path / "20210901.md"
-    path.write_text(EDITED.format(gif=""), encoding="utf-8")
+    path = _broadcast_to(engine, tmp_path, {2: ["第二条", "正文三"], 3: ["第一条"]})
     with Session(engine) as session:
-        for chat in (2, 3):
-            storage.upsert_chat(session, chat, chat_type="private")
-        storage.subscribe(session, 2, ["第二条", "正文三"])  # items 2 and 3
-        storage.subscribe(session, 3, ["第一条"])  # item 1
-        session.commit()
-    ingest_directory(engine, tmp_path)
-    with Session(engine) as session:
-        broadcast_issue(session, "20210901")
         request_for_chat(session, 3, "20210901", None)  # chat 3 asked for the whole issue too
         session.commit()
     assert _header_lines(engine) == {
@@ -440,14 +431,8 @@ def test_a_header_still_to_be_sent_counts_the_items_an_edit_leaves_it(
 def test_a_header_still_to_be_sent_names_only_the_keywords_still_followed(
     engine: Engine, tmp_path: Path
 ) -> None:
-    (tmp_path / "20210901.md").write_text(EDITED.format(gif=""), encoding="utf-8")
+    _broadcast_to(engine, tmp_path, {2: ["第二条", "正文三"]})  # items 2 and 3
     with Session(engine) as session:
-        storage.upsert_chat(session, 2, chat_type="private")
-        storage.subscribe(session, 2, ["第二条", "正文三"])  # items 2 and 3
-        session.commit()
-    ingest_directory(engine, tmp_path)
-    with Session(engine) as session:
-        broadcast_issue(session, "20210901")
         storage.unsubscribe(session, 2, "第二条")
         assert follow_changed_subscription(session, 2, "no longer followed") == 1  # item 2
         session.commit()
@@ -457,15 +442,8 @@ def test_a_header_still_to_be_sent_names_only_the_keywords_still_followed(
 def test_a_header_names_only_the_keywords_of_the_items_it_introduces(
     engine: Engine, tmp_path: Path
 ) -> None:
-    (tmp_path / "20210901.md").write_text(EDITED.format(gif=""), encoding="utf-8")
+    _broadcast_to(engine, tmp_path, {2: ["第二条"], 3: ["第二条"]})  # item 2
     with Session(engine) as session:
-        for chat in (2, 3):
-            storage.upsert_chat(session, chat, chat_type="private")
-            storage.subscribe(session, chat, ["第二条"])  # item 2
-        session.commit()
-    ingest_directory(engine, tmp_path)
-    with Session(engine) as session:
-        broadcast_issue(session, "20210901")
         # Chat 2 follows 正文三 too: item 3 was not queued for it, so the header does not
         # name it.
         storage.subscribe(session, 2, ["正文三"])
@@ -480,6 +458,23 @@ def test_a_header_names_only_the_keywords_of_the_items_it_introduces(
         chat_3 = sorted(key[1] for key in _rows(session) if key[0] == 3)
     assert _header_lines(engine) == {2: "本期 3 条中有 1 条提到你关注的「第二条」"}
     assert chat_3 == [0, 1, 2, 3]
+
+
+def _broadcast_to(engine: Engine, issues: Path, following: dict[int, list[str]]) -> Path:
+    """The EDITED issue stored and broadcast to private chats following these keywords;
+    its file."""
+    path = issues / "20210901.md"
+    path.write_text(EDITED.format(gif=""), encoding="utf-8")
+    with Session(engine) as session:
+        for chat, keywords in following.items():
+            storage.upsert_chat(session, chat, chat_type="private")
+            storage.subscribe(session, chat, keywords)
+        session.commit()
+    ingest_directory(engine, issues)
+    with Session(engine) as session:
+        broadcast_issue(session, "20210901")
+        session.commit()
+    return path
 
 
 def _header_lines(engine: Engine) -> dict[int, str]:
