@@ -74,7 +74,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id = register_chat(session, update, reactivate=True)
         published_only = published_only_for(update, services)
         record = storage.latest_issue(session, published_only=published_only)
-        refusal = _repeat_refusal(session, update, context, t, record) if record else None
+        refusal = _instead_of_sending(session, update, context, t, record) if record else None
     if record is None:
         await reply(update, t.no_issues)
     elif refusal:
@@ -133,7 +133,7 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         entries = _entries(found)
         ids = storage.issue_ids(session, published_only=published_only)
         only = found[0] if len(found) == 1 else None
-        refusal = _repeat_refusal(session, update, context, t, only) if only else None
+        refusal = _instead_of_sending(session, update, context, t, only) if only else None
     if refusal:
         await reply(update, refusal)
     elif only:
@@ -190,17 +190,18 @@ def search_page(
     )
 
 
-def _repeat_refusal(
+def _instead_of_sending(
     session: Session,
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     t: Texts,
     issue: IssueRecord,
 ) -> str | None:
-    """Why the chat is not sent this issue again now; None: send it. A copy part way here
-    goes on, ahead of the broadcast as asked for (another copy would put a second header in
-    the middle of it). A group that got it in full moments ago is pointed up to it; a
-    reader's own chat gets it as often as asked, and the bot's admins anywhere."""
+    """What to answer instead of sending this issue again now; None: send it. A copy part
+    way here goes on, its rest flagged as asked for so it overtakes the broadcast (another
+    copy would put a second header in the middle of it). A group that got it in full moments
+    ago is pointed up to it; a reader's own chat gets it as often as asked, and the bot's
+    admins anywhere."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return None
@@ -299,7 +300,7 @@ async def _send(
             return t.unknown_issue_button
         if number is not None and storage.get_item(session, issue_id, number) is None:
             return t.unknown_item_button
-        if number is None and (refusal := _repeat_refusal(session, update, context, t, record)):
+        if number is None and (refusal := _instead_of_sending(session, update, context, t, record)):
             return visible_text(refusal)  # a toast shows plain text
     try:
         services.request_messages(chat_id, issue_id, None if number is None else [number])
