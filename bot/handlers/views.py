@@ -17,8 +17,8 @@ from bot.content.problems import Problem
 from bot.handlers.keyboards import IssueEntry, ResultEntry
 from bot.handlers.texts import EN, USER_COMMANDS, Count, Text, Texts
 from bot.ingest import FileResult, FileStatus, ScanReport
-from bot.storage import Stats
-from bot.storage.text import fold, without_invisible
+from bot.storage import Stats, keyword_key
+from bot.storage.text import without_invisible
 
 PAGE_SIZE = 5  # search results per page (SPEC §3)
 MAX_KEYWORDS_AT_ONCE = 20
@@ -57,14 +57,10 @@ def unfollow_terms(terms: list[str], followed: Iterable[str | None]) -> list[str
     chat follows (`/unsubscribe deep learning` for "deep learning", quotes forgotten)."""
     stored = {keyword for keyword in followed if keyword}
     phrase = " ".join(terms)
-    words_followed = {_stored(term) for term in terms} & stored
-    if len(terms) > 1 and _stored(phrase) in stored and not words_followed:
+    words_followed = {keyword_key(term) for term in terms} & stored
+    if len(terms) > 1 and keyword_key(phrase) in stored and not words_followed:
         return [phrase]
     return terms
-
-
-def _stored(keyword: str) -> str:
-    return fold(keyword).strip()  # as storage.normalize_keyword keeps it
 
 
 def normalize_issue_id(text: str) -> str:

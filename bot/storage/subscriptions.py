@@ -37,9 +37,14 @@ class Matchable(Protocol):
     def body_text(self) -> str: ...
 
 
+def keyword_key(keyword: str) -> str:
+    """The form a keyword is stored and matched in (`GPT`, `gpt` and `ＧＰＴ` are one)."""
+    return fold(keyword).strip()
+
+
 def normalize_keyword(keyword: str) -> str:
     """The stored form of a keyword; ValueError when it is empty or too long."""
-    folded = fold(keyword).strip()
+    folded = keyword_key(keyword)
     if not folded:
         raise ValueError("empty keyword")
     if len(folded) > MAX_KEYWORD_LENGTH:
@@ -119,7 +124,7 @@ def unsubscribe(session: Session, chat_id: int, keyword: str | None = None) -> i
     """Drop one keyword, or with None every subscription of the chat; returns rows removed."""
     statement = delete(Subscription).where(col(Subscription.chat_id) == chat_id)
     if keyword is not None:
-        statement = statement.where(col(Subscription.keyword) == fold(keyword).strip())
+        statement = statement.where(col(Subscription.keyword) == keyword_key(keyword))
     removed: int = session.exec(statement).rowcount
     session.flush()
     return removed
