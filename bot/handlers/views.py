@@ -323,16 +323,20 @@ def scan_text(
     )
     lines = [counts]
     lines += [_file_line(t, f, escape) for f in report.files if f.status not in quiet]
-    lines += [
-        t.scan_queued.format(issue_id=escape(issue_id), count=count)
-        for issue_id, count in report.published.items()
-    ]
+    lines += _queued_lines(t, report, escape)
     if report.waiting:
         at = report.publish_at
         when = f"{at:%Y-%m-%d %H:%M %Z}" if at else t.scan_never
         issue_ids = escape(", ".join(report.waiting))
         lines.append(t.scan_waiting.format(when=when, issue_ids=issue_ids))
     return "\n".join(lines)
+
+
+def _queued_lines(t: Texts, report: ScanReport, escape: Callable[[str], str]) -> list[str]:
+    return [
+        t.scan_queued.format(issue_id=escape(issue_id), count=count)
+        for issue_id, count in report.published.items()
+    ]
 
 
 def is_news(report: ScanReport) -> bool:
@@ -349,11 +353,7 @@ def scan_news(t: Texts, report: ScanReport) -> str:
     """What the editors are told of a scan nobody asked for (the schedule's, or a
     PUBLISH_CRON run's)."""
     if not (report.changed or _went_bad(report)):  # only published: what it queued
-        queued = (
-            t.scan_queued.format(issue_id=html.escape(issue_id), count=count)
-            for issue_id, count in report.published.items()
-        )
-        return t.published_news.format(summary="\n".join(queued))
+        return t.published_news.format(summary="\n".join(_queued_lines(t, report, html.escape)))
     # A file still bad was news when it went bad.
     quiet = (FileStatus.UNCHANGED, FileStatus.STILL_BAD)
     return t.scan_news.format(summary=scan_text(t, report, quiet=quiet))
