@@ -64,10 +64,11 @@ def admin_only(handler: Callback, refusal: Callable[[Texts], str] = _refusal) ->
                 user.id if user else None,
                 update.effective_chat.id if update.effective_chat else None,
             )
+            text = refusal(texts_of(update, context))
             if update.callback_query is not None:
-                await update.callback_query.answer(refusal(texts_of(update)), show_alert=True)
+                await update.callback_query.answer(text, show_alert=True)
             else:
-                await reply(update, refusal(texts_of(update)))
+                await reply(update, text)
             return
         await handler(update, context)
 
@@ -78,12 +79,12 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show counts of chats, subscribers, issues and deliveries."""
     with services_of(context).session() as session:
         counts = storage.stats(session)
-    await reply(update, stats_text(texts_of(update), counts))
+    await reply(update, stats_text(texts_of(update, context), counts))
 
 
 async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Scan ISSUES_DIR now and report what changed."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     try:
         report = await services_of(context).scan()
     except OSError as error:  # e.g. ISSUES_DIR is missing: the editor can fix that
@@ -94,7 +95,7 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Deliver an issue to every subscriber now."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     message = update.effective_message
     issue_id = normalize_issue_id(command_argument(message.text or "") if message else "")
     services = services_of(context)
@@ -119,7 +120,7 @@ async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Draft a notice of the text after the command, formatting kept: show it as subscribers
     will see it, with buttons to send it to them all or not (a typo reaches nobody)."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     message = update.effective_message
     # text_html turns the admin's own bold, links… into Telegram HTML and escapes the rest.
     notice = command_argument(message.text_html) if message and message.text else ""
@@ -150,7 +151,7 @@ async def _confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     assert query is not None  # called for a button only
     pressed = keyboards.decode(query.data)
     assert isinstance(pressed, keyboards.ConfirmNotice)  # archive.button dispatches on it
-    t = texts_of(update)
+    t = texts_of(update, context)
     outcome = services_of(context).confirm_notice(pressed.notice_id, send=pressed.send)
     await query.answer()
     if outcome.gone or outcome.sent_before:
@@ -169,7 +170,7 @@ confirm_pressed = admin_only(_confirm_pressed)
 
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Take an issue file sent as a document: validate it, store it and deliver it."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     message = update.effective_message
     document = message.document if message else None
     if document is None:

@@ -68,7 +68,7 @@ from bot.storage.models import utcnow
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the latest issue, in full, to this chat only."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     services = services_of(context)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
@@ -87,7 +87,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def issues(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the issues, newest first, a page at a time, each with a button that sends it."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     services = services_of(context)
     published_only = published_only_for(update, services)
     with services.session() as session:
@@ -117,7 +117,7 @@ def issues_page(session: Session, t: Texts, page: int, *, published_only: bool) 
 async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the issue named by its id (its date, e.g. 20210305) to this chat; for a year or
     a month (2021, 202103), send its only issue or list its issues."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     message = update.effective_message
     argument = command_argument(message.text or "") if message else ""
     issue_id, period = normalize_issue_id(argument), issue_period(argument)
@@ -242,7 +242,7 @@ async def text_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def _search(
     update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, typed: bool = False
 ) -> None:
-    t = texts_of(update)
+    t = texts_of(update, context)
     query = " ".join(text.split())
     terms = parse_terms(query)
     if not terms:
@@ -267,7 +267,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     issue list, change the chat's subscriptions, or send an admin's drafted notice."""
     query = update.callback_query
     assert query is not None  # registered for callback queries only
-    t = texts_of(update)
+    t = texts_of(update, context)
     match keyboards.decode(query.data):
         case SendIssue(issue_id):
             await query.answer(await _send(update, context, t, issue_id, None))

@@ -29,9 +29,17 @@ def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return services
 
 
-def texts_of(update: Update) -> Texts:
-    user = update.effective_user
-    return texts_for(user.language_code if user else None)
+def texts_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Texts:
+    """The texts in the sender's language, or else, in a group, in the chat's: an anonymous
+    admin writes as the group, and Telegram gives no language for them."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is not None and user.language_code:
+        return texts_for(user.language_code)
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return texts_for(None)
+    with services_of(context).session() as session:
+        stored = storage.get_chat(session, chat.id)
+    return texts_for(stored.language_code if stored else None)
 
 
 def register_chat(session: Session, update: Update, *, reactivate: bool = False) -> int:

@@ -36,7 +36,7 @@ async def inline_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Answer an inline query with a page of matching items (next_offset turns the page)."""
     query = update.inline_query
     assert query is not None  # registered for inline queries only
-    t = texts_of(update)
+    t = texts_of(update, context)
     words = parse_terms(" ".join(query.query.split()))
     # The offset is the next_offset of our previous answer; anything else starts over.
     offset = query.offset

@@ -55,7 +55,7 @@ def _terms(update: Update) -> list[str]:
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet, register the chat (reactivating it if it had gone away) and show the commands;
     `/start search` (from an inline answer that found nothing) asks what to look for."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     services = services_of(context)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
@@ -87,7 +87,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     with services.session() as session:
         register_chat(session, update)
     admin = _editor_in_private(update, services)
-    await reply(update, help_text(texts_of(update), admin=admin, bot_name=inline_name(context.bot)))
+    t = texts_of(update, context)
+    await reply(update, help_text(t, admin=admin, bot_name=inline_name(context.bot)))
 
 
 def _editor_in_private(update: Update, services: Services) -> bool:
@@ -100,7 +101,7 @@ def _editor_in_private(update: Update, services: Services) -> bool:
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Subscribe this chat to every issue, or to the keywords given."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     if refusal := await subscription_refusal(update, context, t):
         await reply(update, refusal)
         return
@@ -132,7 +133,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop every subscription of this chat, or drop the keywords given."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     if refusal := await subscription_refusal(update, context, t):
         await reply(update, refusal)
         return
@@ -179,7 +180,7 @@ def _follow_subscription_change(session: Session, chat_id: int) -> None:
 
 async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show what this chat is subscribed to, with a button to drop each subscription."""
-    t = texts_of(update)
+    t = texts_of(update, context)
     with services_of(context).session() as session:
         chat_id = register_chat(session, update)
         text, markup = _subscriptions_view(session, t, chat_id)
@@ -204,7 +205,7 @@ async def subscribe_pressed(
     for /subscribe; under the subscriptions, they are shown again."""
     query = update.callback_query
     assert query is not None  # called for a button only
-    t = texts_of(update)
+    t = texts_of(update, context)
     if refusal := await subscription_refusal(update, context, t):
         await query.answer(refusal, show_alert=True)
         return
@@ -242,7 +243,7 @@ async def drop_pressed(
     rest (a subscription already gone just shows what is left)."""
     query = update.callback_query
     assert query is not None  # called for a button only
-    t = texts_of(update)
+    t = texts_of(update, context)
     if refusal := await subscription_refusal(update, context, t):
         await query.answer(refusal, show_alert=True)
         return
@@ -262,4 +263,4 @@ async def drop_pressed(
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Point a reader who typed an unknown command at /help."""
-    await reply(update, texts_of(update).unknown_command)
+    await reply(update, texts_of(update, context).unknown_command)
