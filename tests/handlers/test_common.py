@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import telegram
 from sqlalchemy import Engine
 from sqlmodel import Session
 from telegram import Chat, Message, Update, User
@@ -77,3 +78,14 @@ def test_texts_follow_the_chat_when_the_sender_has_no_language(
         storage.upsert_chat(session, GROUP.id, chat_type=GROUP.type, language_code="zh-hans")
         session.commit()
     assert texts_of(update, _context(engine)) is texts
+
+
+async def test_a_member_is_refused_when_telegram_cannot_say_who_the_admins_are() -> None:
+    # A real Bot whose server does not answer: getChatMember fails with a network error.
+    bot = telegram.Bot("123:abc", base_url="http://127.0.0.1:9/bot")
+    services = SimpleNamespace(is_admin=lambda user_id: False)
+    context: Any = SimpleNamespace(
+        bot=bot, application=SimpleNamespace(bot_data={"services": services})
+    )
+    refusal = await subscription_refusal(_update(GROUP, ANN), context, EN)
+    assert refusal == EN.admin_check_failed
