@@ -456,20 +456,20 @@ class Sender:
         progress.last_report = now
         if not (progress.sent or progress.failed or progress.uncertain):
             return
-        counts = await asyncio.to_thread(self._outbox_counts)
+        pending = await asyncio.to_thread(self._pending_count)
         elapsed = max(now - progress.started, 1e-9)
         log.info(
             "delivery progress sent=%d failed=%d uncertain=%d pending=%d rate=%.1f/s",
             progress.sent,
             progress.failed,
             progress.uncertain,
-            counts[storage.DeliveryStatus.PENDING],
+            pending,
             progress.sent / elapsed,
         )
 
-    def _outbox_counts(self) -> dict[storage.DeliveryStatus, int]:
+    def _pending_count(self) -> int:
         with Session(self._engine) as session:
-            return storage.outbox_counts(session)
+            return storage.pending_count(session)
 
 
 def _messages_made(message: OutgoingMessage | None) -> int:

@@ -313,7 +313,7 @@ def resumes_copy(session: Session, chat_id: int, issue_id: str, indices: Iterabl
 
 
 def outbox_counts(session: Session, issue_id: str | None = None) -> dict[DeliveryStatus, int]:
-    """Deliveries by status, for one issue or all: broadcast progress and /stats."""
+    """Deliveries by status, for one issue or all."""
     statement = select(Delivery.status, func.count()).group_by(col(Delivery.status))
     if issue_id is not None:
         statement = statement.where(col(Delivery.issue_id) == issue_id)
@@ -321,6 +321,14 @@ def outbox_counts(session: Session, issue_id: str | None = None) -> dict[Deliver
     for status, count in session.exec(statement).all():
         counts[DeliveryStatus(status)] = count
     return counts
+
+
+def pending_count(session: Session) -> int:
+    """Deliveries still to send, as a broadcast's progress line reports every few seconds: a
+    range of the status index, where outbox_counts walks the whole outbox, which keeps every
+    delivery ever made."""
+    statement = select(func.count()).where(col(Delivery.status) == DeliveryStatus.PENDING.value)
+    return session.exec(statement).one()
 
 
 def chats_receiving(session: Session, issue_id: str) -> set[int]:

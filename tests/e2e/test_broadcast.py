@@ -108,7 +108,7 @@ async def test_broadcast_to_300_readers_is_exactly_once_without_429(
     assert stats["count_429"] == 0
     assert stats["duplicates"] == []
     assert stats["max_messages_in_1s_window"] <= 300
-    bot.wait_for_log("delivery progress")
+    bot.wait_for_log("pending=0 rate=")  # the last progress line: nothing left to send
     bot.stop()
 
 

@@ -18,6 +18,7 @@ from bot.storage import (
     mark_sent,
     mark_uncertain,
     outbox_counts,
+    pending_count,
     release_leases,
     resumes_copy,
     stats,
@@ -164,6 +165,8 @@ def test_sent_at_and_counts(outbox: Session) -> None:
         DeliveryStatus.UNCERTAIN: 0,
     }
     assert outbox_counts(outbox, "20210219")[DeliveryStatus.SENT] == 0
+    enqueue_deliveries(outbox, "20210219", {1: [0, 1]})  # another issue's are pending too
+    assert pending_count(outbox) == 3  # what a broadcast's progress line reports
 
 
 def test_stats(outbox: Session) -> None:
