@@ -146,8 +146,24 @@ async def _scan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if report.changed or report.published:
         log.info("scan done %s", plain_scan_text(report).replace("\n", "; "))
+    if report.writing:
+        _scan_once_settled(context, services.settings)
     if told := await tell_editors(context.bot, services, report):
         log.info("editors told of the scan editors=%d", told)
+
+
+_SETTLED_SCAN = "scan once settled"
+
+
+def _scan_once_settled(context: ContextTypes.DEFAULT_TYPE, settings: Settings) -> None:
+    """Scan again as soon as a file being written may have settled, not a whole
+    SCAN_INTERVAL later."""
+    jobs = context.job_queue
+    assert jobs is not None
+    if settings.settle_seconds < settings.scan_interval and not jobs.get_jobs_by_name(
+        _SETTLED_SCAN
+    ):
+        jobs.run_once(_scan_job, when=settings.settle_seconds, name=_SETTLED_SCAN)
 
 
 async def _publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:

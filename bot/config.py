@@ -45,6 +45,8 @@ class Settings:
     issues_dir: Path = Path("issues")
     admin_ids: frozenset[int] = frozenset()
     scan_interval: float = 60.0  # seconds
+    # A new or changed issue file is read once it has not been modified for this long.
+    settle_seconds: float = 10.0
     rate_limit: float = 30.0  # messages per second, over all chats
     publish_cron: str | None = None  # None: broadcast new issues at once
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
@@ -193,6 +195,7 @@ def load_settings(
         issues_dir=Path(get("ISSUES_DIR") or Settings.issues_dir),
         admin_ids=parse("ADMIN_IDS", _id_list, frozenset()),
         scan_interval=parse("SCAN_INTERVAL", _positive_number, Settings.scan_interval),
+        settle_seconds=parse("SETTLE_SECONDS", _non_negative_number, Settings.settle_seconds),
         rate_limit=parse("RATE_LIMIT", _positive_number, Settings.rate_limit),
         publish_cron=get("PUBLISH_CRON"),
         timezone=_zone("TIMEZONE", get("TIMEZONE") or DEFAULT_TIMEZONE),
@@ -239,6 +242,16 @@ def _positive_number(name: str, raw: str) -> float:
         value = float("nan")
     if not value > 0 or value == float("inf"):  # also rejects NaN
         raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def _non_negative_number(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):  # also rejects NaN
+        raise ConfigError(f"{name} must be a number of seconds, 0 or more, got {raw!r}")
     return value
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +48,8 @@ class FileStatus(StrEnum):
     UNCHANGED = "unchanged"
     BAD = "bad"  # failed now
     STILL_BAD = "still bad"  # failed before with the same content: skipped
+    # New or changed, but modified too recently to be complete: read at a later scan
+    WRITING = "writing"
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,10 @@ class ScanReport:
     def bad(self) -> list[FileResult]:
         return [f for f in self.files if f.status in (FileStatus.BAD, FileStatus.STILL_BAD)]
 
+    @property
+    def writing(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == FileStatus.WRITING]
+
 
 def issue_files(issues_dir: Path) -> list[Path]:
     """The candidate issue files, in name order (hidden files and folders left out, and
@@ -100,8 +108,16 @@ def issue_files(issues_dir: Path) -> list[Path]:
     )
 
 
-def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
-    """Store every new or changed issue file of `issues_dir`; never raises for one bad file."""
+def ingest_directory(
+    engine: Engine, issues_dir: Path, *, settle: float = 0.0, complete: Collection[str] = ()
+) -> ScanReport:
+    """Store every new or changed issue file of `issues_dir`; never raises for one bad file.
+
+    A new or changed file modified less than `settle` seconds ago is left for a later scan:
+    an editor's copy may still be writing it, and half an issue would go out as the issue
+    (and the rest as an edit that reaches nobody). Files named in `complete` were written
+    whole (the bot's own uploads) and are read at once.
+    """
     report = ScanReport()
     files = issue_files(issues_dir)
     present = {path.name for path in files}
@@ -117,9 +133,22 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
     for path in files:
         try:
             data = path.read_bytes()
+            # After the read: a write since then makes the file look fresh, never stale.
+            modified = path.stat().st_mtime
         except OSError as error:
             reason = f"cannot read: {error.strerror or error}"
             report.files.append(result := FileResult(path.name, FileStatus.BAD, reason=reason))
+            _log(result)
+            continue
+        # Before the first chat nothing is sent: half a file would only be archived, and
+        # waiting could let a reader who comes meanwhile be sent the archive as news.
+        if (
+            not fresh
+            and path.name not in complete
+            and known.get(path.name) != file_hash(data)
+            and is_settling(modified, time.time(), settle)
+        ):
+            report.files.append(result := FileResult(path.name, FileStatus.WRITING))
             _log(result)
             continue
         try:
@@ -140,6 +169,12 @@ def ingest_directory(engine: Engine, issues_dir: Path) -> ScanReport:
     if fresh and (archived := sum(f.status == FileStatus.NEW for f in report.files)):
         log.info("no chats yet: %d issues taken as the archive, not broadcast", archived)
     return report
+
+
+def is_settling(modified: float, now: float, settle: float) -> bool:
+    """Whether a file modified at `modified` (a timestamp) may still be being written at
+    `now`. Either side of `now`: a network share's clock may run a little ahead of ours."""
+    return abs(now - modified) < settle
 
 
 def _ingest_file(
@@ -269,6 +304,8 @@ def _log(result: FileResult) -> None:
         )
     elif result.status == FileStatus.BAD:
         log.warning("issue file rejected file=%s reason=%r", result.file_name, result.reason)
+    elif result.status == FileStatus.WRITING:
+        log.info("issue file still being written, read later file=%s", result.file_name)
 
 
 async def scan_and_publish(services: Services) -> ScanReport:
@@ -278,10 +315,16 @@ async def scan_and_publish(services: Services) -> ScanReport:
         return await _scan_and_publish(services)
 
 
-async def _scan_and_publish(services: Services) -> ScanReport:
+async def _scan_and_publish(services: Services, complete: Collection[str] = ()) -> ScanReport:
     """`scan_and_publish`, for a caller holding the scan lock."""
     report = await asyncio.to_thread(
-        ingest_directory, services.engine, services.settings.issues_dir
+        partial(
+            ingest_directory,
+            services.engine,
+            services.settings.issues_dir,
+            settle=services.settings.settle_seconds,
+            complete=complete,
+        )
     )
     if services.settings.publish_cron is None:
         report.published = publish_pending(services)
@@ -350,7 +393,7 @@ async def accept_upload(services: Services, file_name: str, data: bytes) -> Scan
     async with services.scan_lock:
         await asyncio.to_thread(_write_atomically, target, data)
         log.info("issue file uploaded file=%s issue=%s", target.name, issue.id)
-        report = await _scan_and_publish(services)
+        report = await _scan_and_publish(services, complete={target.name})
     return _as_uploaded(report, target.name, read, stored)
 
 

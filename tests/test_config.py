@@ -34,6 +34,7 @@ def test_every_variable_is_read() -> None:
             "ISSUES_DIR": "/srv/issues",
             "ADMIN_IDS": " 1, 22 ,333,",
             "SCAN_INTERVAL": "2.5",
+            "SETTLE_SECONDS": "0",
             "RATE_LIMIT": "100",
             "PUBLISH_CRON": "0 9 * * fri",
             "TIMEZONE": "Europe/Berlin",
@@ -48,6 +49,8 @@ def test_every_variable_is_read() -> None:
     assert not settings.is_admin(4)
     assert not settings.is_admin(None)
     assert settings.scan_interval == 2.5
+    assert settings.settle_seconds == 0  # 0: a new file is read at once
+    assert load_settings({}).settle_seconds == 10
     assert settings.rate_limit == 100
     trigger = settings.publish_trigger()
     assert trigger is not None
@@ -152,6 +155,8 @@ def test_missing_token_is_reported_when_required() -> None:
         ("RATE_LIMIT", "nan", "RATE_LIMIT must be a positive number, got 'nan'"),
         ("SCAN_INTERVAL", "-5", "SCAN_INTERVAL must be a positive number, got '-5'"),
         ("SCAN_INTERVAL", "inf", "SCAN_INTERVAL must be a positive number, got 'inf'"),
+        ("SETTLE_SECONDS", "-1", "SETTLE_SECONDS must be a number of seconds, 0 or more"),
+        ("SETTLE_SECONDS", "soon", "SETTLE_SECONDS must be a number of seconds, 0 or more"),
         ("ADMIN_IDS", "12,bob", "ADMIN_IDS must be comma-separated numeric"),
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE must be an IANA time zone"),
         ("TIMEZONE", "../../etc/passwd", "TIMEZONE must be an IANA time zone"),

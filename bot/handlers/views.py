@@ -314,7 +314,7 @@ def scan_text(
     """A scan report: counts, one line per file not `quiet` (unchanged), what was queued and
     what waits for PUBLISH_CRON. Telegram HTML; `escape=str` gives plain text (the command
     line and the log)."""
-    unchanged = len(report.files) - len(report.changed) - len(report.bad)
+    unchanged = sum(f.status == FileStatus.UNCHANGED for f in report.files)
     counts = t.scan_counts.format(
         files=len(report.files),
         changed=len(report.changed),

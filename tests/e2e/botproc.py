@@ -24,7 +24,17 @@ def bot_environment(fakegram_api_url: str, workdir: Path, **overrides: str) -> d
         key: value
         for key, value in os.environ.items()
         if not key.startswith(
-            ("BOT_", "TELEGRAM_", "DATABASE_", "ISSUES_", "ADMIN_", "SCAN_", "WEBHOOK_", "PORT")
+            (
+                "BOT_",
+                "TELEGRAM_",
+                "DATABASE_",
+                "ISSUES_",
+                "ADMIN_",
+                "SCAN_",
+                "SETTLE_",
+                "WEBHOOK_",
+                "PORT",
+            )
         )
     }
     env.update(
@@ -34,6 +44,7 @@ def bot_environment(fakegram_api_url: str, workdir: Path, **overrides: str) -> d
         ISSUES_DIR=str(issues_dir),
         ADMIN_IDS=str(ADMIN_ID),
         SCAN_INTERVAL="1",
+        SETTLE_SECONDS="0",  # the tests drop whole files; test_publish waits for a slow one
         RATE_LIMIT="30",
         PUBLISH_CRON="",
         PYTHONUNBUFFERED="1",

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session
 
 from bot import storage
+from bot.content import read_issue
+from bot.content.messages import issue_messages
+from bot.content.split import visible_text
 from tests.e2e.botproc import BotProcess
 from tests.e2e.harness import Fakegram
 from tests.e2e.test_commands import Chat, buttons
@@ -147,4 +152,48 @@ async def test_a_publishing_time_missed_while_stopped_is_made_up_at_start(
     bot.start()
     pushed = await fakegram.wait_for_messages(2, chat_id=reader, since=answer["seq"])
     assert pushed[0]["text"].startswith("📰 AI 简报 · 2099-05-01")
+    bot.stop()
+
+
+SLOW_ID = "20990601"
+SLOW = f"> 导读： 本期为 AI 简报 {SLOW_ID} 期\n\n" + "\n".join(
+    f"# {n}. [第{n}条新闻](https://example.com/{n}) | 来源\n\n正文 {n}。\n" for n in (1, 2, 3)
+)
+
+
+async def test_a_file_still_being_written_goes_out_whole_once_it_settles(
+    fakegram: Fakegram, bot_factory
+) -> None:
+    # Scans 15 s apart: a file caught while being written is looked at again once it may have
+    # settled (1 s), not at the next scan.
+    bot: BotProcess = bot_factory(SCAN_INTERVAL="15", SETTLE_SECONDS="1")
+    bot.start()
+    bot.wait_for_log("scan done")  # the archive it starts with, before anyone subscribes
+    await fakegram.create_user(6301, "Ann", "zh")
+    reader = Chat(fakegram, 6301)
+    await reader.answer("/start")
+    since = (await reader.say("/subscribe"))[0]["seq"]
+
+    path = bot.issues_dir / f"{SLOW_ID}.md"
+    stalled = threading.Event()
+
+    def copy_stalled_half_way() -> None:  # an editor's slow copy, until a scan has seen it
+        path.write_text(SLOW[: SLOW.index("# 2.") + 6], encoding="utf-8")  # in item 2's title
+        while not stalled.wait(0.1):
+            os.utime(path)
+
+    writer = threading.Thread(target=copy_stalled_half_way)
+    writer.start()
+    try:
+        bot.wait_for_log(f"still being written, read later file={SLOW_ID}.md", timeout=30)
+    finally:
+        stalled.set()
+        writer.join()
+    path.write_text(SLOW, encoding="utf-8")  # the copy completes
+    bot.wait_for_log(f"issue file new file={SLOW_ID}.md", timeout=10)  # before the next scan
+
+    expected = [visible_text(m.text).strip() for m in issue_messages(read_issue(SLOW.encode()))]
+    received = await fakegram.wait_for_messages(len(expected), chat_id=reader.chat_id, since=since)
+    assert [m["text"] for m in received] == expected  # the whole issue, once
+    assert "issue file updated" not in bot.log()  # half of it was never stored
     bot.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -305,6 +306,65 @@ def test_an_item_added_mid_broadcast_reaches_the_chats_still_receiving_the_issue
         (1, 4): (4, "pending"),  # still receiving the issue: its new item too
         (2, 4): (4, "pending"),  # its keyword is in the new item
     }  # chat 3's keyword is not; chat 4 has had the whole issue (/push would send it)
+
+
+def test_a_file_still_being_written_is_read_once_it_has_settled(
+    engine: Engine, tmp_path: Path
+) -> None:
+    _add_chat(engine, 7)  # someone to send it to
+    whole = seed_path("001").read_bytes()
+    path = tmp_path / "20210305.md"
+    path.write_bytes(whole[: len(whole) // 2])  # an editor's copy, half way: modified just now
+    report = ingest_directory(engine, tmp_path, settle=10)
+    assert [(f.file_name, f.status) for f in report.files] == [("20210305.md", FileStatus.WRITING)]
+    assert report.writing == report.files
+    assert report.changed == report.bad == []
+    with Session(engine) as session:
+        assert storage.get_issue(session, "20210305") is None  # half an issue is not an issue
+    path.write_bytes(whole)
+    _age(path, seconds=11)
+    assert _statuses_settled(engine, tmp_path) == {"20210305.md": FileStatus.NEW}
+    with Session(engine) as session:
+        stored = storage.get_issue(session, "20210305")
+        assert stored is not None
+        assert stored.item_count == 9
+    path.touch()  # modified, not changed: as unchanged as before
+    assert _statuses_settled(engine, tmp_path) == {"20210305.md": FileStatus.UNCHANGED}
+
+
+def test_a_file_written_whole_is_read_at_once(engine: Engine, tmp_path: Path) -> None:
+    _add_chat(engine, 7)
+    (tmp_path / "20210305.md").write_bytes(seed_path("001").read_bytes())
+    report = ingest_directory(engine, tmp_path, settle=10, complete={"20210305.md"})
+    assert [f.status for f in report.files] == [FileStatus.NEW]
+
+
+def test_a_new_install_reads_fresh_files_at_once_as_its_archive(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Nobody to send to yet: waiting would only let a first reader be sent them as news.
+    (tmp_path / "20210305.md").write_bytes(seed_path("001").read_bytes())
+    assert _statuses_settled(engine, tmp_path) == {"20210305.md": FileStatus.NEW}
+    with Session(engine) as session:
+        assert storage.unpublished_issues(session) == []  # archived, not waiting
+
+
+@pytest.mark.parametrize(
+    ("age", "settling"), [(0.0, True), (9.9, True), (10.0, False), (3600.0, False), (-5.0, True)]
+)
+def test_a_file_settles_once_unmodified_for_the_settle_time(age: float, settling: bool) -> None:
+    # A negative age: modified "in the future" by a share whose clock runs a little ahead.
+    assert ingest.is_settling(modified=1000.0 - age, now=1000.0, settle=10.0) is settling
+    assert ingest.is_settling(modified=1000.0 - age, now=1000.0, settle=0.0) is False
+
+
+def _age(path: Path, *, seconds: float) -> None:
+    modified = path.stat().st_mtime - seconds
+    os.utime(path, (modified, modified))
+
+
+def _statuses_settled(engine: Engine, issues: Path) -> dict[str, FileStatus]:
+    return {f.file_name: f.status for f in ingest_directory(engine, issues, settle=10).files}
 
 
 def test_an_issue_file_with_an_upper_case_suffix_is_read(engine: Engine, tmp_path: Path) -> None:
