@@ -140,10 +140,10 @@ def claim_pending(
     """Claim the next message of up to `limit` chats, interleaved: notices, then messages
     readers asked for, then the oldest issue's first messages across chats.
 
-    Only each chat's head (its first pending message: notices, then oldest issue, lowest index)
-    is eligible, so a chat's messages go out in order and one slow chat never holds back the
-    others. A claimed row is leased: it is not handed out again for `lease` unless marked
-    first, so a sender that dies mid-send leaves its rows to be claimed again after the lease.
+    Only each chat's head (its first pending message, see _head_of_chat) is eligible, so a
+    chat's messages go out in order and one slow chat never holds back the others. A claimed
+    row is leased: it is not handed out again for `lease` unless marked first, so a sender
+    that dies mid-send leaves its rows to be claimed again after the lease.
     While a chat's head is leased or waiting for a retry, nothing else of that chat is.
     `attempts` counts claims.
 
@@ -201,15 +201,27 @@ def _plan_claims_by_index(session: Session) -> None:
 
 
 def _head_of_chat() -> Any:
-    """The id of the outer row's chat's first pending delivery (a correlated subquery)."""
+    """The id of the outer row's chat's first pending delivery (a correlated subquery).
+
+    Notices and what the chat's readers asked for come before a broadcast's messages; then
+    copies go in the order they were queued, so two copies never interleave (a reader asking
+    for three issues gets each whole, in that order); a copy's messages go in order.
+    """
     head = aliased(Delivery, name="head")
+    broadcast = and_(col(head.notice_id).is_(None), ~col(head.requested))
     return (
         select(head.id)
         .where(
             col(head.status) == DeliveryStatus.PENDING.value,
             col(head.chat_id) == col(Delivery.chat_id),
         )
-        .order_by(func.coalesce(head.issue_id, ""), head.notice_id, head.message_index)
+        .order_by(
+            case((broadcast, 1), else_=0),
+            head.created_at,
+            func.coalesce(head.issue_id, ""),
+            head.notice_id,
+            head.message_index,
+        )
         .limit(1)
         .correlate(Delivery)
         .scalar_subquery()
@@ -548,6 +560,8 @@ def requeue_deliveries(
     copy goes on, and sending its start again would put a second header in the middle of it.
     """
     wanted = sorted(set(indices))
+    # One time for the whole copy, new rows and rows queued again: the chat's queue goes by it.
+    now = utcnow()
     mine = (
         col(Delivery.chat_id) == chat_id,
         col(Delivery.issue_id) == issue_id,
@@ -556,7 +570,7 @@ def requeue_deliveries(
     resumed = _resumed_from(session, chat_id, issue_id, wanted)
     # A copy part way here goes on: the rest is flagged, not resent.
     again = wanted if resumed is None else [index for index in wanted if index >= resumed]
-    enqueue_deliveries(session, issue_id, {chat_id: again}, item_numbers=item_numbers)
+    enqueue_deliveries(session, issue_id, {chat_id: again}, item_numbers=item_numbers, now=now)
     asked = (*mine, col(Delivery.message_index).in_(again))
     session.exec(
         update(Delivery)
@@ -569,7 +583,8 @@ def requeue_deliveries(
             sent_at=None,
         )
     )
-    session.exec(update(Delivery).where(*asked).values(requested=True))  # claimed first
+    # Claimed first, and in the chat after what its readers asked for before.
+    session.exec(update(Delivery).where(*asked).values(requested=True, created_at=now))
     session.flush()
     queued = select(func.count()).where(*mine, col(Delivery.status) == DeliveryStatus.PENDING.value)
     return int(session.exec(queued).one())

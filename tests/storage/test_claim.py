@@ -1,6 +1,7 @@
-"""claim_pending's order and its head rule, on SQLite and PostgreSQL: notices first, then the
-oldest issue, lowest message index; one head per chat; a leased or retrying head holds its
-chat back; and the claim walks an index instead of ranking every pending row."""
+"""claim_pending's order and its head rule, on SQLite and PostgreSQL: notices first, then in
+each chat its copies in the order they were queued, lowest message index; one head per chat;
+a leased or retrying head holds its chat back; and the claim walks an index instead of
+ranking every pending row."""
 
 from __future__ import annotations
 
@@ -74,10 +75,10 @@ def test_a_subscriber_asking_for_the_issue_on_its_way_gets_it_first(session: Ses
     assert _keys(claim_pending(session, 5, now=T0))[0] == (21, NEW, 0)
 
 
-def test_notices_first_then_oldest_issue_then_lowest_index(session: Session) -> None:
+def test_notices_first_then_the_copy_queued_first_then_lowest_index(session: Session) -> None:
     _setup(session, [1, 2, 3])
-    enqueue_deliveries(session, NEW, {1: [0, 1], 2: [0, 1], 3: [0, 1]})
-    enqueue_deliveries(session, OLD, {3: [2]})
+    enqueue_deliveries(session, OLD, {3: [2]}, now=T0 - timedelta(minutes=1))
+    enqueue_deliveries(session, NEW, {1: [0, 1], 2: [0, 1], 3: [0, 1]}, now=T0)
     subscribe(session, 2)
     broadcast_notice(session, "<b>notice</b>")  # for the subscribed chat only
     session.commit()
@@ -90,6 +91,40 @@ def test_notices_first_then_oldest_issue_then_lowest_index(session: Session) -> 
     assert _keys(second) == [(2, NEW, 0), (3, NEW, 0), (1, NEW, 1)]
     _settle(session, second)
     assert _keys(claim_pending(session, 10, now=T0)) == [(2, NEW, 1), (3, NEW, 1)]
+
+
+def test_a_chat_gets_its_copies_whole_in_the_order_they_were_queued(session: Session) -> None:
+    """Not by issue: a later copy of an older issue waits for the chat's copy under way, and
+    issues a reader asked for one after another arrive one after another."""
+    _setup(session, [1, 2], issues=(OLD, NEW, "20210312"))
+    enqueue_deliveries(session, NEW, {1: [0, 1, 2]}, now=T0)  # a broadcast
+    enqueue_deliveries(session, OLD, {1: [0, 1]}, now=T0 + timedelta(minutes=1))  # /push
+    requeue_deliveries(session, 2, "20210312", [0, 1])  # chat 2 asks for one issue...
+    requeue_deliveries(session, 2, OLD, [0, 1])  # ...then for an older one
+    session.commit()
+    sent: dict[int, list[tuple[str | None, int]]] = {1: [], 2: []}
+    for _ in range(6):
+        claimed = claim_pending(session, 10, now=T0 + timedelta(minutes=2))
+        for delivery in claimed:
+            sent[delivery.chat_id].append((delivery.issue_id, delivery.message_index))
+        _settle(session, claimed)
+    assert sent[1] == [(NEW, 0), (NEW, 1), (NEW, 2), (OLD, 0), (OLD, 1)]
+    assert sent[2] == [("20210312", 0), ("20210312", 1), (OLD, 0), (OLD, 1)]
+
+
+def test_what_a_reader_asks_for_again_goes_out_whole_and_in_order(session: Session) -> None:
+    _setup(session, [1])
+    enqueue_deliveries(session, NEW, {1: [0, 1]}, now=T0)  # two messages, sent long ago
+    _settle(session, claim_pending(session, 10, now=T0))
+    _settle(session, claim_pending(session, 10, now=T0))
+    requeue_deliveries(session, 1, NEW, [0, 1, 2])  # the issue has gained a message since
+    session.commit()
+    order = []
+    for _ in range(3):
+        claimed = claim_pending(session, 10, now=T0 + timedelta(days=1))
+        order += [d.message_index for d in claimed]
+        _settle(session, claimed)
+    assert order == [0, 1, 2]  # the new row is not sent before those queued again
 
 
 def test_one_head_per_chat_and_the_limit_is_kept(session: Session) -> None:

@@ -84,8 +84,8 @@ def test_enqueueing_is_idempotent_across_sessions(outbox: Session, engine: Engin
 
 
 def test_claims_interleave_chats_and_keep_each_chat_in_order(outbox: Session) -> None:
-    enqueue_deliveries(outbox, "20210305", {1: [0, 1], 2: [0, 1], 3: [0, 1]})
-    enqueue_deliveries(outbox, "20210219", {2: [0]})  # an older issue goes first for chat 2
+    enqueue_deliveries(outbox, "20210219", {2: [0, 1]}, now=T0)
+    enqueue_deliveries(outbox, "20210305", {1: [0, 1], 2: [0, 1], 3: [0, 1]}, now=T0)
 
     first = claim_pending(outbox, now=T0)
     assert _heads(first) == [(2, "20210219", 0), (1, "20210305", 0), (3, "20210305", 0)]
@@ -97,7 +97,7 @@ def test_claims_interleave_chats_and_keep_each_chat_in_order(outbox: Session) ->
         assert delivery.id is not None
         mark_sent(outbox, delivery.id, now=T0)
     second = claim_pending(outbox, limit=2, now=T0 + timedelta(seconds=1))
-    assert _heads(second) == [(2, "20210305", 0), (1, "20210305", 1)]
+    assert _heads(second) == [(2, "20210219", 1), (1, "20210305", 1)]
 
 
 def test_an_expired_lease_is_claimed_again(outbox: Session) -> None:
