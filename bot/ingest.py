@@ -75,6 +75,7 @@ class ScanReport:
     # PUBLISH_CRON: issues stored but not broadcast yet, and when they will be
     waiting: list[str] = field(default_factory=list)
     publish_at: datetime | None = None
+    uploaded: str | None = None  # the file an admin sent, as saved: its reply starts with it
 
     @property
     def changed(self) -> list[FileResult]:
@@ -404,7 +405,7 @@ def _as_uploaded(
     this instance or another, may have stored the file first, and this scan then found it
     unchanged."""
     if stored is not None and stored.content_hash == read.issue.content_hash:
-        return report  # the very issue the archive had
+        return replace(report, uploaded=file_name)  # the very issue the archive had
     status = FileStatus.NEW if stored is None else FileStatus.UPDATED
     uploaded = FileResult(
         file_name,
@@ -418,7 +419,7 @@ def _as_uploaded(
         uploaded if f.file_name == file_name and f.status == FileStatus.UNCHANGED else f
         for f in report.files
     ]
-    return replace(report, files=files)
+    return replace(report, files=files, uploaded=file_name)
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

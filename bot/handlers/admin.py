@@ -24,7 +24,7 @@ from bot.content.problems import FileProblem
 from bot.content.split import TEXT_LIMIT, split_html, visible_text
 from bot.delivery.send import ChatGone, classify_error
 from bot.handlers import keyboards
-from bot.handlers.common import reply, services_of, show_in_place, texts_of
+from bot.handlers.common import reply, reply_in_parts, services_of, show_in_place, texts_of
 from bot.handlers.texts import Texts, texts_for
 from bot.handlers.views import (
     command_argument,
@@ -35,6 +35,7 @@ from bot.handlers.views import (
     scan_text,
     stats_text,
     unknown_issue_text,
+    upload_text,
     usage_with_example,
 )
 from bot.ingest import MAX_ISSUE_BYTES, ScanReport
@@ -90,7 +91,7 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except OSError as error:  # e.g. ISSUES_DIR is missing: the editor can fix that
         await reply(update, t.reload_failed.format(reason=html.escape(str(error))))
         return
-    await reply(update, t.reload_done.format(summary=scan_text(t, report)))
+    await reply_in_parts(update, t.reload_done.format(summary=scan_text(t, report)))
 
 
 async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -197,8 +198,10 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, t.upload_rejected.format(reason=reason))
         return
     log.info("issue uploaded file=%s bytes=%d", name, len(data))
-    summary = scan_text(t, report)
-    await reply(update, t.upload_done.format(file_name=html.escape(name), summary=summary))
+    # The file is saved and queued by now: a reply too long for Telegram must not tell the
+    # admin it failed (upload_text is short, and cut into parts should it still be long).
+    summary = upload_text(t, report)
+    await reply_in_parts(update, t.upload_done.format(file_name=html.escape(name), summary=summary))
 
 
 async def tell_editors(bot: Bot, services: Services, report: ScanReport) -> int:

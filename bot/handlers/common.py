@@ -13,6 +13,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import storage
+from bot.content.split import TEXT_LIMIT, split_html
 from bot.delivery.send import retry_after_seconds
 from bot.handlers.texts import Texts, texts_for
 from bot.services import Services
@@ -132,6 +133,13 @@ async def reply(
         )
         await asyncio.sleep(wait)
         return await message.reply_text(text, reply_markup=reply_markup, do_quote=quote)
+
+
+async def reply_in_parts(update: Update, text: str) -> None:
+    """Answer with `text` in as many messages as Telegram's length limit needs: a report
+    with a line per file (150 bad files in ISSUES_DIR) runs past one message."""
+    for part in split_html(text, TEXT_LIMIT):
+        await reply(update, part)
 
 
 async def show_in_place(

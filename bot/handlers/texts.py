@@ -164,6 +164,7 @@ class Texts:
     upload_too_large: str
     upload_rejected: str
     upload_done: str
+    upload_others_bad: str
     unknown_command: str
     error: str
 
@@ -332,6 +333,7 @@ EN = Texts(
     upload_too_large="That file is too large for an issue ({size} bytes; at most {limit}).",
     upload_rejected="❌ Not accepted: {reason}",
     upload_done="✅ Received {file_name}\n{summary}",
+    upload_others_bad="{count:other file is|other files are} bad: /reload lists them",
     unknown_command="I don't know that command. /help lists what I can do.",
     error="Sorry, something went wrong. Please try again later.",
 )
@@ -498,6 +500,7 @@ ZH = Texts(
     upload_too_large="文件太大，不像是一期简报（{size} 字节，最多 {limit}）。",
     upload_rejected="❌ 未接受：{reason}",
     upload_done="✅ 已收到 {file_name}\n{summary}",
+    upload_others_bad="另有 {count} 个文件有问题：/reload 可列出",
     unknown_command="我不认识这个命令，/help 查看可用命令。",
     error="抱歉，出了点问题，请稍后再试。",
 )

@@ -324,11 +324,23 @@ def scan_text(
     lines = [counts]
     lines += [_file_line(t, f, escape) for f in report.files if f.status not in quiet]
     lines += _queued_lines(t, report, escape)
-    if report.waiting:
-        at = report.publish_at
-        when = f"{at:%Y-%m-%d %H:%M %Z}" if at else t.scan_never
-        issue_ids = escape(", ".join(report.waiting))
-        lines.append(t.scan_waiting.format(when=when, issue_ids=issue_ids))
+    lines += _waiting_lines(t, report, escape)
+    return "\n".join(lines)
+
+
+def upload_text(t: Texts, report: ScanReport) -> str:
+    """What the scan after an upload did, the uploaded file first. Other files stored with it
+    are listed (they may have been broadcast, and no later scan reports them); other bad files
+    are only counted: they are not the editor's question here, and a folder of 150 of them
+    would push the answer past a message (/reload lists them with why)."""
+    uploaded = [f for f in report.files if f.file_name == report.uploaded]
+    lines = [_file_line(t, f, html.escape) for f in uploaded]
+    changed = (f for f in report.changed if f.file_name != report.uploaded)
+    lines += [_file_line(t, f, html.escape) for f in changed]
+    lines += _queued_lines(t, report, html.escape)
+    lines += _waiting_lines(t, report, html.escape)
+    if bad := sum(1 for f in report.bad if f.file_name != report.uploaded):
+        lines.append(t.upload_others_bad.format(count=bad))
     return "\n".join(lines)
 
 
@@ -337,6 +349,15 @@ def _queued_lines(t: Texts, report: ScanReport, escape: Callable[[str], str]) ->
         t.scan_queued.format(issue_id=escape(issue_id), count=count)
         for issue_id, count in report.published.items()
     ]
+
+
+def _waiting_lines(t: Texts, report: ScanReport, escape: Callable[[str], str]) -> list[str]:
+    if not report.waiting:
+        return []
+    at = report.publish_at
+    when = f"{at:%Y-%m-%d %H:%M %Z}" if at else t.scan_never
+    issue_ids = escape(", ".join(report.waiting))
+    return [t.scan_waiting.format(when=when, issue_ids=issue_ids)]
 
 
 def is_news(report: ScanReport) -> bool:

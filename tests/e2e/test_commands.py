@@ -1146,3 +1146,45 @@ async def test_editors_hear_what_the_scheduled_scan_found(
             return chat is not None and not chat.active
 
     await poll(editor_gone, "the editor who blocked the bot is still tried")
+
+
+async def test_a_scan_report_past_one_message_is_sent_in_parts_and_an_upload_counts_it(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    issues = Path(running_bot.issues_dir)
+    for n in range(150):
+        (issues / f"notes-{n:03d}.md").write_text(f"只是第 {n} 份笔记，没有新闻。\n", "utf-8")
+
+    def all_bad() -> bool:  # taken by the scheduled scan: the editor has no chat yet to be told
+        with database(running_bot)() as session:
+            return len(storage.bad_files(session)) == 150
+
+    await poll(all_bad, "the scheduled scan did not record the bad files")
+    subscriber = await reader(fakegram, 2531)
+    await subscriber.answer("/subscribe")
+    admin = await reader(fakegram, running_bot.admin_id)
+
+    since = await admin.last_seq()
+    await fakegram.send_text(admin.user_id, "/reload")
+
+    async def whole_report() -> list[SentMessage]:
+        sent = await fakegram.messages(admin.chat_id, since)
+        return sent if any("notes-149.md" in m["text"] for m in sent) else []
+
+    parts = await poll(whole_report, "no whole /reload report", within=30)
+    assert len(parts) > 1
+    assert parts[0]["text"].startswith("Scan finished\n154 files: 0 new or updated")
+    assert all(visible_length(m["text"]) <= TEXT_LIMIT for m in parts)
+    report = "\n".join(m["text"] for m in parts)
+    assert all(f"notes-{n:03d}.md: still bad" in report for n in range(150))
+
+    # The upload is saved and broadcast: its answer says so, and counts the rest in a line.
+    reader_since = await subscriber.last_seq()
+    answer = await upload(admin, f"{ISSUE_ID}.md", ISSUE_TEXT.encode())
+    assert answer.split("\n") == [
+        f"✅ Received {ISSUE_ID}.md",
+        f"{ISSUE_ID}.md: new (issue {ISSUE_ID}): 2 items",
+        f"issue {ISSUE_ID}: 3 deliveries queued",
+        "150 other files are bad: /reload lists them",
+    ]
+    await fakegram.wait_for_messages(3, 2531, reader_since, DELIVERY_TIMEOUT)

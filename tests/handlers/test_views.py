@@ -14,6 +14,7 @@ from bot import ingest
 from bot.content.decode import decode_issue
 from bot.content.parse import parse_issue
 from bot.content.problems import FileProblem, Problem
+from bot.content.split import TEXT_LIMIT
 from bot.handlers import views
 from bot.handlers.keyboards import IssueEntry, ResultEntry
 from bot.handlers.texts import EN, ZH, Texts
@@ -361,6 +362,49 @@ def test_a_scan_nobody_asked_for_is_news_for_editors_when_something_changed() ->
     # A scan that only made up a publishing time missed while the bot was stopped: the same.
     caught_up = ScanReport(files=only(FileStatus.UNCHANGED).files, published={"20210305": 18})
     assert views.scan_news(ZH, caught_up) == views.scan_news(ZH, published)
+
+
+@LANGUAGES
+def test_an_upload_reply_starts_with_the_file_and_only_counts_the_other_bad_ones(
+    t: Texts,
+) -> None:
+    bad = [
+        FileResult(f"notes-{n:03d}.md", FileStatus.STILL_BAD, reason=f"no news item in {HOSTILE}")
+        for n in range(150)
+    ]
+    report = ScanReport(
+        files=[
+            FileResult("20210219.md", FileStatus.UNCHANGED, "20210219"),
+            *bad[:75],
+            FileResult("20210305.md", FileStatus.NEW, "20210305", items=9),
+            FileResult("20210312.md", FileStatus.UPDATED, "20210312", items=1),
+            *bad[75:],
+        ],
+        published={"20210305": 18, "20210312": 1},
+        uploaded="20210305.md",
+    )
+    assert len(views.scan_text(t, report)) > TEXT_LIMIT  # what /reload says, in parts
+    text = views.upload_text(t, report)
+    assert_telegram_html(text)
+    lines = text.splitlines()
+    assert lines[0].startswith("20210305.md")
+    assert lines[1].startswith("20210312.md")  # stored by the same scan: news no one else tells
+    assert lines[2:4] == [
+        t.scan_queued.format(issue_id="20210305", count=18),
+        t.scan_queued.format(issue_id="20210312", count=1),
+    ]
+    assert lines[4] == t.upload_others_bad.format(count=150)
+    assert len(lines) == 5
+    assert "notes-" not in text
+
+
+def test_an_upload_reply_names_the_file_even_when_the_archive_had_it() -> None:
+    report = ScanReport(
+        files=[FileResult("20210305.md", FileStatus.UNCHANGED, "20210305")],
+        uploaded="20210305.md",
+    )
+    assert views.upload_text(EN, report) == "20210305.md: unchanged (issue 20210305)"
+    assert EN.upload_others_bad.format(count=1) == "1 other file is bad: /reload lists them"
 
 
 @LANGUAGES

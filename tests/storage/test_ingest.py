@@ -396,6 +396,8 @@ async def test_an_upload_another_scan_stored_first_is_still_reported_new(
     ]
     again = await services.accept_upload("again.md", seed_path("001").read_bytes())
     assert [f.status for f in again.files] == [FileStatus.UNCHANGED]  # truly nothing new
+    # Either way the report knows which file was uploaded, for the reply to start with it.
+    assert report.uploaded == again.uploaded == "20210305.md"
 
 
 def test_a_keyword_chat_gets_its_own_header_once_before_its_items(
