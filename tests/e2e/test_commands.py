@@ -915,6 +915,9 @@ async def test_a_notice_nobody_would_get_or_too_long_for_telegram_is_not_drafted
     await subscriber.answer("/subscribe")
     too_long = await admin.answer("/broadcast " + "长" * 4100)
     assert too_long == "The notice is too long: 4100 characters, at most 4096."
+    # 2100 code points, but 4200 UTF-16 units, as Telegram's limit is counted to be safe.
+    emoji = await admin.answer("/broadcast " + "😀" * 2100)
+    assert emoji == "The notice is too long: 4200 characters, at most 4096."
     with database(running_bot)() as session:
         assert session.exec(select(storage.Notice)).all() == []
 
