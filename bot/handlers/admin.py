@@ -31,6 +31,7 @@ from bot.handlers.views import (
     is_news,
     normalize_issue_id,
     problem_text,
+    push_text,
     scan_news,
     scan_text,
     stats_text,
@@ -107,8 +108,11 @@ async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except KeyError:  # unknown id: answered below with the valid ones
             count = None
     if count is not None:
-        done = t.push_done if count else t.push_nothing
-        await reply(update, done.format(issue_id=html.escape(issue_id), count=count))
+        pending = 0
+        if not count:  # nothing new to queue: every chat has it, or it is still on its way
+            with services.session() as session:
+                pending = storage.pending_count(session, issue_id)
+        await reply(update, push_text(t, issue_id, queued=count, pending=pending))
         return
     with services.session() as session:
         ids = storage.issue_ids(session)

@@ -149,6 +149,7 @@ class Texts:
     push_usage: str
     push_done: str
     push_nothing: str
+    push_under_way: str
     broadcast_usage: str
     broadcast_draft: str
     broadcast_private_only: str
@@ -318,6 +319,10 @@ EN = Texts(
     push_usage="Which issue? For example <code>/push {example}</code>.",
     push_done="📤 Issue {issue_id}: {count:message|messages} queued for subscribers.",
     push_nothing="📤 Nothing to send: every subscriber already has issue {issue_id}.",
+    push_under_way=(
+        "📤 Nothing new to queue: issue {issue_id} is still on its way to subscribers, "
+        "{count:message|messages} left to send."
+    ),
     broadcast_usage="Write the notice after the command: <code>/broadcast Hello!</code>",
     broadcast_draft="Above is the notice as subscribers will see it. Send it?",
     broadcast_private_only="Please draft notices in our private chat, where only you see them.",
@@ -485,6 +490,7 @@ ZH = Texts(
     push_usage="要推送哪一期？例如 <code>/push {example}</code>。",
     push_done="📤 {issue_id} 期：已为订阅者排队 {count} 条消息。",
     push_nothing="📤 无需发送：订阅者都已收到 {issue_id} 期。",
+    push_under_way="📤 无需重新排队：{issue_id} 期仍在发给订阅者，还有 {count} 条消息待发送。",
     broadcast_usage="请在命令后写通知内容：<code>/broadcast 大家好！</code>",
     broadcast_draft="上面是订阅者将看到的通知。要发送吗？",
     broadcast_private_only="请在与我的私聊中起草通知，那里只有你能看到。",

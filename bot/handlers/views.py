@@ -276,6 +276,17 @@ def search_text(
     return "\n".join([header, "", *lines])
 
 
+def push_text(t: Texts, issue_id: str, *, queued: int, pending: int) -> str:
+    """What /push did: it queued `queued` new deliveries; or none, since `pending` are still
+    to send (the issue is on its way, not there yet) or every subscriber has the issue."""
+    shown = html.escape(issue_id)
+    if queued:
+        return t.push_done.format(issue_id=shown, count=queued)
+    if pending:
+        return t.push_under_way.format(issue_id=shown, count=pending)
+    return t.push_nothing.format(issue_id=shown)
+
+
 def stats_text(t: Texts, s: Stats) -> str:
     text = t.stats.format(
         chats=s.chats,

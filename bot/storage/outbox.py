@@ -335,11 +335,13 @@ def outbox_counts(session: Session, issue_id: str | None = None) -> dict[Deliver
     return counts
 
 
-def pending_count(session: Session) -> int:
-    """Deliveries still to send, as a broadcast's progress line reports every few seconds: a
-    range of the status index, where outbox_counts walks the whole outbox, which keeps every
-    delivery ever made."""
+def pending_count(session: Session, issue_id: str | None = None) -> int:
+    """Deliveries still to send (of one issue, if given), as a broadcast's progress line and
+    /push report them: a range of the status index, where outbox_counts walks the whole
+    outbox, which keeps every delivery ever made."""
     statement = select(func.count()).where(col(Delivery.status) == DeliveryStatus.PENDING.value)
+    if issue_id is not None:
+        statement = statement.where(col(Delivery.issue_id) == issue_id)
     return session.exec(statement).one()
 
 

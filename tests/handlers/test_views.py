@@ -297,6 +297,30 @@ def test_stats_text(t: Texts) -> None:
     assert "• Bad Request: &lt;odd&gt; &amp; reason: 1" in text
 
 
+@LANGUAGES
+def test_push_says_what_it_queued_or_why_nothing(t: Texts) -> None:
+    done = views.push_text(t, "20210305", queued=12, pending=30)
+    assert done == t.push_done.format(issue_id="20210305", count=12)
+    # Nothing new, but messages still queued: the issue is on its way, not there yet.
+    under_way = views.push_text(t, "20210305", queued=0, pending=7)
+    assert under_way == t.push_under_way.format(issue_id="20210305", count=7)
+    assert "7" in under_way
+    assert under_way != t.push_nothing.format(issue_id="20210305")
+    nothing = views.push_text(t, "20210305", queued=0, pending=0)
+    assert nothing == t.push_nothing.format(issue_id="20210305")
+    assert_telegram_html(views.push_text(t, HOSTILE, queued=0, pending=1))
+
+
+def test_push_under_way_in_both_languages() -> None:
+    assert views.push_text(EN, "20210305", queued=0, pending=1) == (
+        "📤 Nothing new to queue: issue 20210305 is still on its way to subscribers, "
+        "1 message left to send."
+    )
+    assert views.push_text(ZH, "20210305", queued=0, pending=7) == (
+        "📤 无需重新排队：20210305 期仍在发给订阅者，还有 7 条消息待发送。"
+    )
+
+
 def _scan_report() -> ScanReport:
     tz = ZoneInfo("Asia/Shanghai")
     return ScanReport(

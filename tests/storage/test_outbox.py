@@ -167,6 +167,9 @@ def test_sent_at_and_counts(outbox: Session) -> None:
     assert outbox_counts(outbox, "20210219")[DeliveryStatus.SENT] == 0
     enqueue_deliveries(outbox, "20210219", {1: [0, 1]})  # another issue's are pending too
     assert pending_count(outbox) == 3  # what a broadcast's progress line reports
+    assert pending_count(outbox, "20210305") == 1  # ...and /push, for the issue it names
+    assert pending_count(outbox, "20210219") == 2
+    assert pending_count(outbox, "20201218") == 0
 
 
 def test_stats(outbox: Session) -> None:
