@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, func, select, text
 
 from bot.storage import (
     Delivery,
@@ -278,3 +278,18 @@ def test_an_issue_left_unfinished_in_a_chat_does_not_count_as_posted(outbox: Ses
     mark_failed(outbox, rows[(1, 1)], "Bad Request: message is too long")
     assert not resumes_copy(outbox, 1, "20210305", [0, 1, 2])  # not in order: sent anew
     assert issue_posted_at(outbox, 1, "20210305") is None  # a message of it failed
+
+
+def test_a_broadcast_leaves_postgresql_statistics_that_know_its_rows(outbox: Session) -> None:
+    """Stale statistics (nothing pending) made the claim's chat-head check walk the wrong
+    index: 1.3 s per claim over a year of sent rows (bench_outbox --history)."""
+    if outbox.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    for chat_id in range(10, 260):
+        upsert_chat(outbox, chat_id, chat_type="private")
+    enqueue_deliveries(outbox, "20210305", {chat_id: range(4) for chat_id in range(10, 260)})
+    statistics = text(
+        "SELECT most_common_vals::text FROM pg_stats WHERE schemaname = current_schema() "
+        "AND tablename = 'deliveries' AND attname = 'status'"
+    )
+    assert "pending" in outbox.exec(statistics).one()[0]  # type: ignore[call-overload]
