@@ -14,6 +14,15 @@ class UndecodableError(FileProblem):
 
 # Tried in order; GB18030 is a superset of GBK and GB2312.
 _ENCODINGS = ("utf-8", "gb18030")
+# Wide encodings are taken only with their BOM (Notepad's "Unicode" is UTF-16 LE with one):
+# without it, NUL bytes mean binary data. UTF-32 LE's BOM starts with UTF-16 LE's, so it
+# goes first.
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 # A text file has almost no control characters other than tab and line ends.
 _MAX_CONTROL_SHARE = 0.01
 
@@ -25,11 +34,9 @@ def decode_issue_bytes(data: bytes) -> str:
 
 def decode_issue(data: bytes) -> Repair:
     """`decode_issue_bytes`, with how many characters the mojibake repair rebuilt and guessed."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    if b"\x00" in data:
-        raise UndecodableError("nul_bytes")
     text = _decode(data)
+    if "\x00" in text:  # also a NUL character in a wide encoding
+        raise UndecodableError("nul_bytes")
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
     if text and controls / len(text) > _MAX_CONTROL_SHARE:
         raise UndecodableError("control_characters")
@@ -38,6 +45,16 @@ def decode_issue(data: bytes) -> Repair:
 
 
 def _decode(data: bytes) -> str:
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError:
+                raise UndecodableError("encoding") from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    if b"\x00" in data:  # checked before decoding: UTF-8 and GB18030 would take NULs as text
+        raise UndecodableError("nul_bytes")
     for encoding in _ENCODINGS:
         try:
             return data.decode(encoding)

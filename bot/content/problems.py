@@ -13,7 +13,7 @@ from dataclasses import dataclass
 ENGLISH: dict[str, str] = {
     "nul_bytes": "binary data (NUL bytes), not a text file",
     "control_characters": "binary data (control characters), not a text file",
-    "encoding": "not UTF-8 or GB18030 text",
+    "encoding": "not UTF-8, UTF-16 or GB18030 text",
     "no_items": "no numbered items (# 1. …) found",
     "bad_date": "the issue date {date} is not a real date (YYYYMMDD)",
     "no_date": "no issue date (YYYYMMDD) in the intro or the file name",

@@ -474,7 +474,7 @@ ZH = Texts(
     file_problems={
         "nul_bytes": "二进制数据（含 NUL 字节），不是文本文件",
         "control_characters": "二进制数据（含控制字符），不是文本文件",
-        "encoding": "不是 UTF-8 或 GB18030 编码的文本",
+        "encoding": "不是 UTF-8、UTF-16 或 GB18030 编码的文本",
         "no_items": "没有找到编号的新闻（# 1. …）",
         "bad_date": "期号日期 {date} 不是真实的日期（YYYYMMDD）",
         "no_date": "导读和文件名里都没有期号日期（YYYYMMDD）",

@@ -449,7 +449,7 @@ REFUSALS = {
     "item_number": lambda: parse_issue("> AI 简报 20210305 期\n\n# 123456. 标题\n"),
     "nul_bytes": lambda: decode_issue(b"abc\x00def"),
     "control_characters": lambda: decode_issue(b"\x01\x02\x03\x04" * 10),
-    "encoding": lambda: decode_issue(b"\xff\xfe\xfa" * 10),
+    "encoding": lambda: decode_issue(b"\xfe\xfa\xff" * 10),  # no BOM: FF FE is UTF-16's
     "too_large": lambda: ingest._check_size(b"x" * (ingest.MAX_ISSUE_BYTES + 1)),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from pathlib import Path
 
@@ -371,6 +372,21 @@ def test_an_issue_file_with_an_upper_case_suffix_is_read(engine: Engine, tmp_pat
     (tmp_path / "20210305.MD").write_bytes(seed_path("001").read_bytes())
     (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")  # not an issue file: not looked at
     assert _statuses(engine, tmp_path) == {"20210305.MD": FileStatus.NEW}
+
+
+def test_a_utf16_issue_file_is_stored_as_its_utf8_copy_would_be(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # What Windows Notepad saves as "Unicode": UTF-16 LE with a BOM.
+    text = seed_path("001").read_text(encoding="utf-8")
+    (tmp_path / "20210305.md").write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    assert _statuses(engine, tmp_path) == {"20210305.md": FileStatus.NEW}
+    assert _statuses(engine, tmp_path) == {"20210305.md": FileStatus.UNCHANGED}
+    with Session(engine) as session:
+        stored = storage.get_issue(session, "20210305")
+        assert stored is not None
+        assert stored.raw_text == text
+        assert stored.item_count == 9
 
 
 async def test_an_upload_another_scan_stored_first_is_still_reported_new(
