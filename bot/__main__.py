@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import IssueFormatError, UndecodableError, read_issue
 from bot.content.messages import issue_messages
+from bot.logs import quiet_handled_faults
 from bot.preview import format_preview
 from bot.storage import StorageError
 
@@ -52,6 +53,9 @@ def _configure_logging(level: str) -> None:
     # One line per HTTP request, and two per run of every scheduled job (a scan a minute), are
     # noise at INFO: half of all lines. A job that fails is still logged, as an error.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # A 502 page from Telegram's proxy is retried; PTB's own traceback at ERROR for it is not
+    # an error (bot.logs). Lowered for that one line only: PTB's other errors stay.
+    quiet_handled_faults()
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
 

@@ -13,10 +13,12 @@ from telegram.ext import Application, ContextTypes, Defaults
 from bot.config import Settings, WebhookSettings
 from bot.delivery.limiter import PacerRateLimiter
 from bot.delivery.pacing import Pacer
+from bot.delivery.send import is_network_fault
 from bot.delivery.sender import Sender, in_flight_limit
 from bot.handlers.admin import tell_editors
 from bot.handlers.views import plain_scan_text
 from bot.ingest import ScanReport, publish_pending
+from bot.logs import error_summary
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -93,8 +95,11 @@ async def _start(application: Application) -> None:  # type: ignore[type-arg]
 
     try:
         await set_commands(application.bot)
-    except Exception:  # the menu is a nicety; never refuse to start over it
-        log.exception("setting the command menu failed")
+    except Exception as error:  # the menu is a nicety; never refuse to start over it
+        if is_network_fault(error):  # set again at the next start
+            log.warning("setting the command menu failed: %s", error_summary(error))
+        else:
+            log.exception("setting the command menu failed")
     application.bot_data["sender_task"] = asyncio.create_task(sender.run(), name="sender")
 
     jobs = application.job_queue

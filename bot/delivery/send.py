@@ -35,6 +35,7 @@ from telegram.error import (
 )
 
 from bot.content.types import Button, Image, MessageKind, OutgoingMessage
+from bot.logs import error_summary
 
 log = logging.getLogger(__name__)
 
@@ -224,8 +225,9 @@ _NOT_SENT_TIMEOUTS = (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeou
 
 def classify_error(error: TelegramError) -> SendFailure:
     """What a failed send means for the delivery loop."""
-    reason = error.message
-    lowered = reason.lower()
+    # Short, for the log line and the outbox: a proxy's 502 page is not a reason.
+    reason = error_summary(error)
+    lowered = error.message.lower()
     # Order matters: in PTB, BadRequest and TimedOut are subclasses of NetworkError.
     if isinstance(error, RetryAfter):
         return Throttled(retry_after_seconds(error))
@@ -248,6 +250,15 @@ def classify_error(error: TelegramError) -> SendFailure:
     if type(error) is TelegramError:  # an unparsable answer, e.g. from a proxy in between
         return Transient(reason)
     return Permanent(reason)  # Conflict, EndPointNotFound…: not something a resend fixes
+
+
+def is_network_fault(error: BaseException | None) -> bool:
+    """Whether Telegram or the network failed for a moment (a 5xx, a dropped connection, a
+    timeout, a 429): something waiting or trying again handles, worth a warning, not a
+    traceback."""
+    return isinstance(error, TelegramError) and isinstance(
+        classify_error(error), Throttled | Transient | Uncertain
+    )
 
 
 def retry_after_seconds(error: RetryAfter) -> float:

@@ -40,6 +40,7 @@ from bot.handlers.views import (
     usage_with_example,
 )
 from bot.ingest import MAX_ISSUE_BYTES, ScanReport
+from bot.logs import error_summary
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,9 @@ async def tell_editors(bot: Bot, services: Services, report: ScanReport) -> int:
             for part in split_html(scan_news(texts_for(language), report), TEXT_LIMIT):
                 await bot.send_message(chat_id, part)
         except TelegramError as error:
-            log.warning("editor not told of the scan chat=%s error=%s", chat_id, error)
+            log.warning(
+                "editor not told of the scan chat=%s error=%s", chat_id, error_summary(error)
+            )
             if isinstance(classify_error(error), ChatGone):  # blocked the bot: not again
                 with services.session() as session:
                     storage.deactivate_chat(session, chat_id, error.message)

@@ -14,6 +14,7 @@ from bot.handlers.common import inline_name, services_of
 from bot.handlers.keyboards import greeting_keyboard
 from bot.handlers.texts import texts_for
 from bot.handlers.views import display_name, help_text
+from bot.logs import error_summary
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ async def _greet(context: ContextTypes.DEFAULT_TYPE, change: ChatMemberUpdated) 
     try:
         await context.bot.send_message(change.chat.id, text, reply_markup=greeting_keyboard(t))
     except TelegramError as error:  # added without the right to write, say: no greeting then
-        log.info("no greeting chat=%s reason=%r", change.chat.id, str(error))
+        log.info("no greeting chat=%s reason=%r", change.chat.id, error_summary(error))
 
 
 async def migration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

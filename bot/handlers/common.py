@@ -16,6 +16,7 @@ from bot import storage
 from bot.content.split import TEXT_LIMIT, split_html
 from bot.delivery.send import retry_after_seconds
 from bot.handlers.texts import Texts, texts_for
+from bot.logs import error_summary
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,8 @@ async def subscription_refusal(
     try:
         member = await context.bot.get_chat_member(chat.id, user.id)
     except TelegramError as error:
-        log.warning("admin check failed chat=%s user=%s error=%s", chat.id, user.id, error)
+        reason = error_summary(error)
+        log.warning("admin check failed chat=%s user=%s error=%s", chat.id, user.id, reason)
         return t.admin_check_failed
     if member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR):
         return None

@@ -9,7 +9,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import ContextTypes
 
 from bot.delivery.limiter import SendAbandoned
+from bot.delivery.send import is_network_fault
 from bot.handlers.texts import texts_for
+from bot.logs import error_summary
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,13 @@ def should_answer(error: BaseException | None) -> bool:
     return isinstance(error, BadRequest) or not isinstance(error, NetworkError)
 
 
+def is_expected(error: BaseException | None) -> bool:
+    """Whether the error is Telegram's or the network's, not the bot's: a 5xx, a dropped
+    connection or a timeout (polling tries again, a reader asks again), a 429, or a chat that
+    blocked the bot. Its traceback would say nothing about the bot's code."""
+    return is_network_fault(error) or isinstance(error, Forbidden)
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error with its update, then tell the user briefly; never show a traceback."""
     error = context.error
@@ -44,14 +53,24 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, SendAbandoned):  # not an error: the bot is stopping
         log.info("answer not sent, the bot is stopping %s", where)
         return
-    log.error(
-        "handler error %s: %s %s",
-        type(error).__name__,
-        error,
-        " ".join(f"{k}={v!r}" for k, v in where.items()),
-        exc_info=error,
-        extra={"update_info": where},
-    )
+    context_fields = " ".join(f"{k}={v!r}" for k, v in where.items())
+    if error is not None and is_expected(error):  # handled: one line, no traceback
+        log.warning(
+            "handler fault %s: %s %s",
+            type(error).__name__,
+            error_summary(error),
+            context_fields,
+            extra={"update_info": where},
+        )
+    else:
+        log.error(
+            "handler error %s: %s %s",
+            type(error).__name__,
+            error,
+            context_fields,
+            exc_info=error,
+            extra={"update_info": where},
+        )
     if not isinstance(update, Update) or not should_answer(error):
         return
     user = update.effective_user
@@ -62,4 +81,4 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif update.effective_message is not None and update.effective_chat is not None:
             await update.effective_message.reply_text(text)
     except TelegramError as answer_error:  # e.g. the callback was already answered
-        log.warning("could not tell the user about the error: %s", answer_error)
+        log.warning("could not tell the user about the error: %s", error_summary(answer_error))

@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from telegram.error import (
+    BadRequest,
     Conflict,
+    Forbidden,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -36,6 +38,7 @@ from bot.delivery.send import (
     classify_error,
     fallback_html,
     is_media_fetch_error,
+    is_network_fault,
 )
 
 
@@ -178,7 +181,8 @@ ANSWERS: list[tuple[int, dict[str, Any] | bytes, SendFailure]] = [
         api_error(400, "Bad Request: failed to get HTTP URL content"),
         Permanent("Failed to get http url content"),
     ),
-    (502, NGINX_502, Transient),
+    # the reason is one short line, not the page (it goes into the log and the outbox)
+    (502, NGINX_502, Transient("Bad Gateway (502), not JSON: 502 Bad Gateway nginx")),
     (500, api_error(500, "Internal Server Error"), Transient("Internal Server Error")),
     (401, api_error(401, "Unauthorized"), Fatal("Unauthorized")),
     (404, api_error(404, "Not Found"), Fatal("Not Found")),
@@ -225,6 +229,34 @@ def test_client_side_errors_are_classified(
         assert isinstance(failure, expected)
     else:
         assert failure == expected
+
+
+async def test_a_long_error_page_is_cut_to_one_short_line() -> None:
+    page = b"<html>\r\n<body>\r\n" + b"<p>Cloudflare says\tno</p>\r\n" * 200 + b"</html>"
+    failure = classify_error(await ptb_error(502, page))
+    assert isinstance(failure, Transient)
+    assert failure.reason.startswith("Bad Gateway (502), not JSON: Cloudflare says no Cloud")
+    assert len(failure.reason) <= 200
+    assert failure.reason.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("error", "network"),
+    [
+        (TimedOut(), True),
+        (timed_out(httpx.ConnectTimeout("connect")), True),
+        (NetworkError("httpx.RemoteProtocolError: Server disconnected"), True),
+        (retry_after(3), True),
+        (TelegramError("Invalid server response"), True),
+        (BadRequest("Can't parse entities"), False),
+        (Forbidden("bot was blocked by the user"), False),
+        (Conflict("terminated by other getUpdates request"), False),
+        (ValueError("a bug"), False),
+        (None, False),
+    ],
+)
+def test_network_faults_are_told_from_the_rest(error: BaseException | None, network: bool) -> None:
+    assert is_network_fault(error) is network
 
 
 def test_retry_after_is_read_without_ptb_deprecation_warning(

@@ -75,5 +75,14 @@ async def test_faults_are_retried_and_timeouts_not_resent(
     assert all(f["delivered"] for f in delayed)
     assert counts[storage.DeliveryStatus.FAILED] == 0  # 502s and drops were retried
     assert stats["duplicates_suspected"] == 0  # the policy resends nothing that may have arrived
-    assert "send outcome unknown, not resending" in bot.log() or not delayed
+    log = bot.log()
+    assert "send outcome unknown, not resending" in log or not delayed
+    # Every fault here was handled, so none pages an operator who alerts on ERROR: one
+    # WARNING line each, with a short reason instead of nginx's page and no traceback.
+    assert "Traceback" not in log
+    assert [line for line in log.splitlines() if " ERROR " in line or " CRITICAL " in line] == []
+    if kinds.get("bad_gateway"):
+        retried = [line for line in log.splitlines() if "Bad Gateway (502)" in line]
+        assert len(retried) == kinds["bad_gateway"]
+        assert all(" WARNING " in line and "<html>" not in line for line in retried)
     bot.stop()

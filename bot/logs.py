@@ -1,0 +1,68 @@
+"""Log lines an operator can alert on: a fault the bot handles (a 502, a dropped connection, a
+timeout) is one WARNING line with a short reason; an ERROR, with its traceback, is something
+nobody expected."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+MAX_REASON = 200  # characters of a reason, in a log line or the outbox's last_error
+
+# PTB's message for an error answer that is not JSON (a proxy's 502 page): "Bad Gateway (502).
+# Parsing the server response b'<html>\r\n…' failed", the whole page as a bytes repr.
+_UNPARSED_ANSWER = re.compile(
+    r"\. Parsing the server response b(['\"])(?P<page>.*)\1 failed$", re.S
+)
+_ESCAPED_SPACE = re.compile(r"(?:\\[rnt])+")  # a bytes repr writes line ends as \r\n
+_TAG = re.compile(r"<[^>]*>")
+
+# The logger PTB's request code logs through (telegram/request/_baserequest.py), and the start
+# of the line it logs, with a traceback at ERROR, for an answer that is not JSON.
+PTB_REQUEST_LOGGER = "telegram.request.BaseRequest"
+_PTB_INVALID_JSON = "Can not load invalid JSON data"
+
+
+def one_line(text: str, limit: int = MAX_REASON) -> str:
+    """`text` on one line, its whitespace collapsed, cut to `limit` characters (ending in …)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def page_text(page: str, limit: int = MAX_REASON) -> str:
+    """What an HTML error page says, without its markup, on one line."""
+    return one_line(_TAG.sub(" ", _ESCAPED_SPACE.sub(" ", page)), limit)
+
+
+def error_summary(error: BaseException, limit: int = MAX_REASON) -> str:
+    """What went wrong, in one short line: Telegram's description, or the text of the error
+    page a proxy answered with, never the whole page."""
+    text = str(error)  # a TelegramError's message
+    if match := _UNPARSED_ANSWER.search(text):
+        text = f"{text[: match.start()]}, not JSON: {page_text(match['page'])}"
+    return one_line(text, limit)
+
+
+class InvalidJsonFilter(logging.Filter):
+    """Turn PTB's ERROR with a traceback for an answer that is not JSON into one DEBUG line.
+
+    PTB logs that line and then raises; whoever catches the error logs it where it happened
+    (a send to retry: one warning). At ERROR, every 502 would page the operator twice.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(_PTB_INVALID_JSON):
+            return True
+        page = record.args[0] if isinstance(record.args, tuple) and record.args else ""
+        record.msg, record.args = "answer is not JSON: %s", (page_text(str(page)),)
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        record.exc_info = record.exc_text = record.stack_info = None
+        # Lowered here, after the logger's own level check: handlers would print it anyway.
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def quiet_handled_faults() -> None:
+    """Install the filters that keep faults the bot handles out of ERROR."""
+    logger = logging.getLogger(PTB_REQUEST_LOGGER)
+    if not any(isinstance(f, InvalidJsonFilter) for f in logger.filters):
+        logger.addFilter(InvalidJsonFilter())
