@@ -136,6 +136,9 @@ def ingest_directory(
             data = path.read_bytes()
             # After the read: a write since then makes the file look fresh, never stale.
             modified = path.stat().st_mtime
+        except FileNotFoundError:  # deleted or renamed since the listing: nothing to read
+            log.info("issue file gone before it was read file=%s", path.name)
+            continue
         except OSError as error:
             reason = f"cannot read: {error.strerror or error}"
             report.files.append(result := FileResult(path.name, FileStatus.BAD, reason=reason))

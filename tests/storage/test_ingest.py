@@ -333,6 +333,16 @@ def test_a_file_still_being_written_is_read_once_it_has_settled(
     assert _statuses_settled(engine, tmp_path) == {"20210305.md": FileStatus.UNCHANGED}
 
 
+def test_a_file_deleted_during_a_scan_is_not_reported(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "20210305.md").write_bytes(seed_path("001").read_bytes())
+    # Listed, then deleted (or renamed by the editor's tool) before the scan reads it.
+    listed = [tmp_path / "20210226.md", *ingest.issue_files(tmp_path)]
+    monkeypatch.setattr(ingest, "issue_files", lambda _: listed)
+    assert _statuses(engine, tmp_path) == {"20210305.md": FileStatus.NEW}
+
+
 def test_a_file_written_whole_is_read_at_once(engine: Engine, tmp_path: Path) -> None:
     _add_chat(engine, 7)
     (tmp_path / "20210305.md").write_bytes(seed_path("001").read_bytes())
