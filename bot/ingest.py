@@ -64,6 +64,9 @@ class FileResult:
     items: int = 0
     restored: int = 0
     guessed: int = 0
+    # An edit whose new messages only the chats still receiving the issue get: those it
+    # had reached already need /push.
+    news_missed: bool = False
 
 
 @dataclass
@@ -220,8 +223,9 @@ def _ingest_file(
     before = storage.issue_for_update(session, issue.id)
     old_messages = _messages_of(before) if before else None
     upserted = storage.upsert_issue(session, issue, read.text, name)
+    news_missed = False
     if upserted == storage.UpsertResult.UPDATED and old_messages is not None:
-        _follow_new_version(session, issue, old_messages)
+        news_missed = _follow_new_version(session, issue, old_messages)
     storage.forget_bad_file(session, name)
     status = {
         storage.UpsertResult.NEW: FileStatus.NEW,
@@ -236,6 +240,7 @@ def _ingest_file(
         items=len(issue.items),
         restored=repair.restored,
         guessed=repair.guessed,
+        news_missed=news_missed,
     )
 
 
@@ -248,19 +253,22 @@ def _messages_of(record: storage.IssueRecord) -> tuple[OutgoingMessage, ...] | N
         return None
 
 
-def _follow_new_version(session: Session, issue: Issue, old: Sequence[OutgoingMessage]) -> None:
+def _follow_new_version(session: Session, issue: Issue, old: Sequence[OutgoingMessage]) -> bool:
     """Point the issue's deliveries at their messages in its new version (see the outbox),
     send items new in it to the chats the issue is still on its way to, and count again what
-    the keyword headers still to be sent introduce."""
+    the keyword headers still to be sent introduce. Returns whether the new version has
+    messages that chats the issue already reached in full will not get."""
     from bot.delivery.broadcast import broadcast_new_items, reword_keyword_headers
 
     new = issue_messages(issue)
     receiving = storage.chats_receiving(session, issue.id)
+    added_parts = new_parts(old, new)
+    news_missed = bool(added_parts) and bool(storage.chats_reached(session, issue.id) - receiving)
     gone = storage.move_deliveries(
         session,
         issue.id,
         message_moves(old, new),
-        new_parts(old, new),
+        added_parts,
         item_numbers=[m.item_number for m in new],
     )
     if gone:
@@ -274,6 +282,7 @@ def _follow_new_version(session: Session, issue: Issue, old: Sequence[OutgoingMe
         )
     if reworded := reword_keyword_headers(session, issue.id):
         log.info("issue changed issue=%s keyword_headers_recounted=%d", issue.id, reworded)
+    return news_missed
 
 
 def _record_failure(engine: Engine, name: str, data: bytes, error: Exception) -> FileResult:

@@ -142,6 +142,7 @@ class Texts:
     scan_items: str
     scan_repaired: str
     scan_guessed: str
+    scan_news_missed: str
     scan_queued: str
     scan_waiting: str
     scan_never: str
@@ -312,6 +313,10 @@ EN = Texts(
         "guessed from context (check the wording, or send the original file: this copy was "
         "opened in the wrong encoding and saved again)"
     ),
+    scan_news_missed=(
+        "; what is new goes only to the chats still receiving it: /push {issue_id} sends it "
+        "to those it had reached"
+    ),
     scan_queued="issue {issue_id}: {count:delivery|deliveries} queued",
     scan_waiting="waiting for the publishing time ({when}): {issue_ids}; /push ID sends now",
     scan_never="none to come",
@@ -467,6 +472,9 @@ ZH = Texts(
     scan_guessed=(
         "；已修复乱码：恢复 {restored} 个字符，其中 {guessed} 个是根据上下文推测的"
         "（请核对措辞，或发送原文件：这份副本曾用错误的编码打开后又保存）"
+    ),
+    scan_news_missed=(
+        "；新增内容只发给仍在接收本期的聊天：/push {issue_id} 可补发给已收到本期的聊天"
     ),
     scan_queued="{issue_id} 期：已排队 {count} 条投递",
     scan_waiting="等待发布时间（{when}）：{issue_ids}；/push 期号 可立即发送",

@@ -408,6 +408,8 @@ def _file_line(t: Texts, result: FileResult, escape: Callable[[str], str]) -> st
             detail += t.scan_guessed.format(restored=result.restored, guessed=result.guessed)
         elif result.restored:
             detail += t.scan_repaired.format(restored=result.restored)
+        if result.news_missed and result.issue_id:
+            detail += t.scan_news_missed.format(issue_id=escape(result.issue_id))
     else:
         detail = problem_text(t, result.problem, result.reason, escape)
     return line + t.scan_detail.format(detail=detail) if detail else line

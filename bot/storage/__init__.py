@@ -51,6 +51,7 @@ from bot.storage.models import (
     Subscription,
 )
 from bot.storage.outbox import (
+    chats_reached,
     chats_receiving,
     claim_pending,
     delete_headers,
@@ -119,6 +120,7 @@ __all__ = [
     "audience_of",
     "bad_file_problem",
     "bad_files",
+    "chats_reached",
     "chats_receiving",
     "claim_pending",
     "count_issues",

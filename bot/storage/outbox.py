@@ -363,6 +363,14 @@ def chats_receiving(session: Session, issue_id: str) -> set[int]:
     return set(session.exec(statement.distinct()).all())
 
 
+def chats_reached(session: Session, issue_id: str) -> set[int]:
+    """Chats that at least one message of the issue was sent to."""
+    statement = select(Delivery.chat_id).where(
+        col(Delivery.issue_id) == issue_id, col(Delivery.status) == DeliveryStatus.SENT.value
+    )
+    return set(session.exec(statement.distinct()).all())
+
+
 def _set(session: Session, delivery_id: int, *only_if: Any, **values: Any) -> None:
     """Update one row (if it meets `only_if`); KeyError when there is no such row."""
     values = {k: v.value if isinstance(v, DeliveryStatus) else v for k, v in values.items()}

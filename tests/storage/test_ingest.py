@@ -300,13 +300,21 @@ def test_an_item_added_mid_broadcast_reaches_the_chats_still_receiving_the_issue
 
     fourth = "\n# 4. [第四条](https://a.example/4) | 源\n\n和第二条有关。\n"
     path.write_text(EDITED.format(gif="") + fourth, encoding="utf-8")
-    assert _statuses(engine, tmp_path) == {"20210901.md": FileStatus.UPDATED}
+    (edited,) = ingest_directory(engine, tmp_path).files
+    assert edited.status == FileStatus.UPDATED
     with Session(engine) as session:
         new_rows = {key: row for key, row in _rows(session).items() if key[1] == 4}
     assert new_rows == {
         (1, 4): (4, "pending"),  # still receiving the issue: its new item too
         (2, 4): (4, "pending"),  # its keyword is in the new item
     }  # chat 3's keyword is not; chat 4 has had the whole issue (/push would send it)
+    assert edited.news_missed  # ...and the editor is told so
+    assert "/push 20210901 可补发" in views.scan_text(ZH, ingest.ScanReport(files=[edited]))
+
+    reworded_text = EDITED.format(gif="") + fourth.replace("和第二条", "与第二条")
+    path.write_text(reworded_text, encoding="utf-8")
+    (reworded,) = ingest_directory(engine, tmp_path).files
+    assert not reworded.news_missed  # a changed word is no new message: nothing to push
 
 
 def test_a_file_still_being_written_is_read_once_it_has_settled(
