@@ -32,6 +32,7 @@ from bot.handlers.views import (
     command_argument,
     display_name,
     help_text,
+    keyword_labels,
     parse_terms,
     quoted_list,
     subscribed_text,
@@ -126,7 +127,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             added = storage.subscribe(session, chat_id, keywords)
             _follow_subscription_change(session, chat_id)  # keywords may have replaced everything
-            text = subscribed_text(t, added, keywords)
+            # Each keyword once, as the chat follows it: `/subscribe gpt` "already follows GPT".
+            shown = keyword_labels(keywords, _followed_labels(session, chat_id))
+            text = subscribed_text(t, added, shown)
             markup = _latest_offer(session, t, added)
     await reply(update, text, markup)
 
@@ -144,7 +147,9 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             removed = _stop_everything(session, chat_id)
             text = t.unsubscribed_all if removed else f"{t.not_subscribed}\n{t.subscribe_hint}"
         else:
-            keywords = unfollow_terms(keywords, storage.subscriptions_of(session, chat_id))
+            labels = _followed_labels(session, chat_id)
+            # Each keyword once, as the chat followed it: `/unsubscribe gpt` drops "GPT".
+            keywords = keyword_labels(unfollow_terms(keywords, labels), labels)
             dropped = [k for k in keywords if storage.unsubscribe(session, chat_id, k)]
             if dropped:
                 _follow_subscription_change(session, chat_id)
@@ -159,6 +164,11 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 lines.append(subscriptions_text(t, storage.subscription_labels(session, chat_id)))
             text = "\n".join(lines)
     await reply(update, text)
+
+
+def _followed_labels(session: Session, chat_id: int) -> dict[str, str]:
+    """The chat's keywords (as matched) → as the reader first wrote them."""
+    return {f.keyword: f.label for f in storage.followed(session, chat_id) if f.keyword and f.label}
 
 
 def _stop_everything(session: Session, chat_id: int) -> int:

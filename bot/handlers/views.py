@@ -10,7 +10,7 @@ import html
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from bot.content.problems import Problem
@@ -50,6 +50,16 @@ def parse_terms(text: str) -> list[str]:
     terms = (next(g for g in m.groups() if g) for m in _TERM.finditer(text))
     cleaned = (" ".join(without_invisible(term).split()) for term in terms)
     return list(dict.fromkeys(term for term in cleaned if term))
+
+
+def keyword_labels(terms: Iterable[str], labels: Mapping[str, str]) -> list[str]:
+    """`terms` as keywords to echo: terms that fold alike (`gpt`, `ＧＰＴ`, `GPT`) are one, shown
+    as the chat follows it (`labels`: keyword_key → stored label), else as first written."""
+    shown: dict[str, str] = {}
+    for term in terms:
+        key = keyword_key(term)
+        shown.setdefault(key, labels.get(key, term))
+    return list(shown.values())
 
 
 def unfollow_terms(terms: list[str], followed: Iterable[str | None]) -> list[str]:

@@ -214,12 +214,13 @@ async def test_subscribe_keywords_subscriptions_and_unsubscribe(
     followed = await chat.answer("/subscribe GPT, 机器人")
     assert "Now following: “GPT”, “机器人”" in followed  # as the reader wrote it
     assert "“GPT”, “机器人”" in await chat.answer("/subscriptions")
-    assert "already follows “gpt”" in await chat.answer("/subscribe gpt")  # the same keyword
+    # The same keyword, however written: once, as the reader first wrote it.
+    assert "already follows “GPT”." in await chat.answer("/subscribe gpt ＧＰＴ GPT")
     assert "does not follow “芯片”" in await chat.answer("/unsubscribe 芯片")
     assert "Now following: “deep learning”" in await chat.answer('/subscribe "deep learning"')
     unquoted = await chat.answer("/unsubscribe deep learning")  # the phrase, quotes forgotten
     assert unquoted == "🔕 No longer following: “deep learning”"
-    dropped = await chat.answer("/unsubscribe GPT")
+    dropped = await chat.answer("/unsubscribe gpt ＧＰＴ")  # as followed, once
     assert dropped == "🔕 No longer following: “GPT”"
     with database(running_bot)() as session:
         assert storage.subscriptions_of(session, 1201) == ["机器人"]

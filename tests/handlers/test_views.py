@@ -520,3 +520,19 @@ def test_a_group_asking_after_the_gap_or_for_the_first_time_is_sent_the_issue() 
 )
 def test_unfollow_terms(terms: list[str], followed: list[str | None], named: list[str]) -> None:
     assert views.unfollow_terms(terms, followed) == named
+
+
+@pytest.mark.parametrize(
+    ("terms", "labels", "shown"),
+    [
+        (["gpt", "ＧＰＴ", "GPT"], {"gpt": "GPT"}, ["GPT"]),  # one keyword, as followed
+        (["gpt", "ＧＰＴ"], {}, ["gpt"]),  # not followed yet: as first written
+        (["芯片", "Gpt", "GPT"], {"gpt": "GPT"}, ["芯片", "GPT"]),
+        (["Deep Learning"], {"deep learning": "deep learning"}, ["deep learning"]),
+        ([], {"gpt": "GPT"}, []),
+    ],
+)
+def test_keyword_labels_are_one_per_keyword_as_the_chat_follows_it(
+    terms: list[str], labels: dict[str, str], shown: list[str]
+) -> None:
+    assert views.keyword_labels(terms, labels) == shown
