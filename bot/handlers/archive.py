@@ -51,6 +51,7 @@ from bot.handlers.views import (
     empty_period_text,
     issue_period,
     issues_text,
+    named_issues,
     normalize_issue_id,
     page_count,
     parse_terms,
@@ -59,6 +60,7 @@ from bot.handlers.views import (
     quoted,
     repeat_refusal,
     search_text,
+    several_issues_text,
     unknown_issue_text,
     usage_with_example,
 )
@@ -116,25 +118,33 @@ def issues_page(session: Session, t: Texts, page: int, *, published_only: bool) 
 
 async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the issue named by its id (its date, e.g. 20210305) to this chat; for a year or
-    a month (2021, 202103), send its only issue or list its issues."""
+    a month (2021, 202103), send its only issue or list its issues; for several ids, offer
+    them one at a time."""
     t = texts_of(update, context)
     message = update.effective_message
     argument = command_argument(message.text or "") if message else ""
     issue_id, period = normalize_issue_id(argument), issue_period(argument)
+    named = named_issues(argument)
     services = services_of(context)
     published_only = published_only_for(update, services)
     with services.session() as session:
         chat_id = register_chat(session, update, reactivate=True)
-        if period:
+        if named:  # a button for each issue named, rather than all of them at once
+            visible = (_visible_issue(session, n, published_only) for n in named)
+            found = [record for record in visible if record]
+        elif period:
             found = storage.issues_in_period(session, period, published_only=published_only)
         else:
             record = _visible_issue(session, issue_id, published_only)
             found = [record] if record else []
         entries = _entries(found)
         ids = storage.issue_ids(session, published_only=published_only)
-        only = found[0] if len(found) == 1 else None
+        only = found[0] if len(found) == 1 and not named else None
         refusal = _instead_of_sending(session, update, context, t, only) if only else None
-    if refusal:
+    if named:
+        text = several_issues_text(t, named, entries, ids)
+        await reply(update, text, keyboards.issues_keyboard(t, entries) if entries else None)
+    elif refusal:
         await reply(update, refusal)
     elif only:
         services.request_messages(chat_id, only.id)

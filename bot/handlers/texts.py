@@ -99,6 +99,8 @@ class Texts:
     issue_button: str
     issue_usage: str
     issue_unknown: str
+    issue_one_at_a_time: str
+    issues_tap_named: str
     valid_ids: str
     nearest_ids: str
     period_year: str
@@ -248,6 +250,8 @@ EN = Texts(
         " <code>/issue {month}</code>."
     ),
     issue_unknown="There is no issue {issue_id}.",
+    issue_one_at_a_time="One issue at a time, please: <code>/issue {example}</code>.",
+    issues_tap_named="Or tap the ones you want:",
     valid_ids="Recent issues: {ids}",
     nearest_ids="Nearest issues: {ids}",
     period_year="{year}",
@@ -414,6 +418,8 @@ ZH = Texts(
         "要哪一期？例如 <code>/issue {example}</code>，或某个月的：<code>/issue {month}</code>。"
     ),
     issue_unknown="没有 {issue_id} 这一期。",
+    issue_one_at_a_time="一次只能要一期，例如 <code>/issue {example}</code>。",
+    issues_tap_named="也可以点下面想要的几期：",
     valid_ids="最近几期：{ids}",
     nearest_ids="日期最接近的几期：{ids}",
     period_year="{year} 年",

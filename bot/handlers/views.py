@@ -40,6 +40,8 @@ SHOWN_KEYWORD = 40  # characters of an over-long keyword echoed back
 # spaces or commas, including the full-width ，and 、 a Chinese keyboard types.
 _TERM = re.compile(r'"([^"]+)"|“([^”]+)”|([^\s,，、"“”]+)')
 _DATE = re.compile(r"([0-9]{4})\s*[-/.年\s]\s*([0-9]{1,2})\s*[-/.月\s]\s*([0-9]{1,2})\s*日?")
+# Between the ids of `/issue 20210305 20210219` (or 2021-03-05, 2021-02-19).
+_ID_SEPARATORS = re.compile(r"[\s,，、;；]+")
 _ISSUE_WORDS = re.compile(r"^(?:第|#)\s*|\s*期$")
 # A year (2021, 2021年) or a month (202103, 2021-03, 2021/3, 2021年3月).
 _PERIOD = re.compile(r"([0-9]{4})\s*(?:年|[-/.年]\s*([0-9]{1,2})\s*月?|([0-9]{2}))?")
@@ -93,6 +95,18 @@ def issue_period(text: str) -> str | None:
     if month is None:
         return year
     return f"{year}{int(month):02d}" if 1 <= int(month) <= 12 else None
+
+
+def named_issues(text: str) -> list[str]:
+    """The issue ids and periods `text` names when it names several (`20210305 20210219`), in
+    order; [] when it names one (`2021 3 5` is one date) or anything else."""
+    if _day(normalize_issue_id(text)) or issue_period(text):
+        return []
+    parts = [part for part in _ID_SEPARATORS.split(text.strip()) if part]
+    named = [issue_period(part) or normalize_issue_id(part) for part in parts]
+    if len(named) < 2 or not all(_day(n) or issue_period(n) for n in named):
+        return []
+    return list(dict.fromkeys(named))
 
 
 def _date_text(text: str) -> str:
@@ -204,6 +218,17 @@ def unknown_issue_text(t: Texts, issue_id: str, issue_ids: Sequence[str]) -> str
     """No such issue; the issues nearest in date when `issue_id` is a date, else the newest."""
     unknown = t.issue_unknown.format(issue_id=f"<code>{html.escape(shortened(issue_id))}</code>")
     return f"{unknown}\n{_offered_ids_text(t, issue_id, issue_ids)}"
+
+
+def several_issues_text(
+    t: Texts, named: Sequence[str], found: Sequence[IssueEntry], issue_ids: Sequence[str]
+) -> str:
+    """/issue names several issues: one at a time (sending all of them at once would bury the
+    chat, a group's most of all), with a button for each of them that exists (`found`)."""
+    example = html.escape(found[0].issue_id if found else named[0])
+    lines = [t.issue_one_at_a_time.format(example=example)]
+    lines.append(t.issues_tap_named if found else valid_ids_text(t, issue_ids))
+    return "\n".join(lines)
 
 
 def empty_period_text(t: Texts, period: str, issue_ids: Sequence[str]) -> str:

@@ -426,6 +426,9 @@ async def test_issue_sends_one_and_bad_ids_get_helpful_replies(
     unknown = await chat.answer("/issue 19990101")
     assert "There is no issue 19990101" in unknown
     assert "20210305, 20210219, 20210114, 20201218" in unknown
+    (several,) = await chat.say("/issue 20210305 20210219")  # one at a time, a tap each
+    assert several["text"].startswith("One issue at a time, please: /issue 20210305.")
+    assert [b["callback_data"] for b in buttons(several)] == ["i:20210305", "i:20210219"]
     (header,) = await chat.say("/issue 2021-01-14")  # a date written the usual way works too
     assert header["text"] == shown(expected_messages("20210114")[0])
 

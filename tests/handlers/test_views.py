@@ -536,3 +536,36 @@ def test_keyword_labels_are_one_per_keyword_as_the_chat_follows_it(
     terms: list[str], labels: dict[str, str], shown: list[str]
 ) -> None:
     assert views.keyword_labels(terms, labels) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("20210305 20210219", ["20210305", "20210219"]),
+        ("2021-03-05, 2021/2/19、第20210114期", ["20210305", "20210219", "20210114"]),
+        ("20210305 2021-03-05", ["20210305"]),  # twice is still more than one at a time
+        ("20210305 202102 2020", ["20210305", "202102", "2020"]),
+        ("20210305", []),  # one issue, a month, a date with spaces: /issue's own business
+        ("202103", []),
+        ("2021 3 5", []),
+        ("2021年3月", []),
+        ("20210305 GPT", []),  # not all issues: unknown, as before
+        ("", []),
+    ],
+)
+def test_named_issues_are_several_ids_or_periods(text: str, named: list[str]) -> None:
+    assert views.named_issues(text) == named
+
+
+@LANGUAGES
+def test_several_issues_are_offered_one_at_a_time(t: Texts) -> None:
+    found = [IssueEntry("20210219", 9)]
+    shown = views.several_issues_text(t, ["19990101", "20210219"], found, ["20210305"])
+    assert_telegram_html(shown)
+    assert shown.splitlines() == [
+        t.issue_one_at_a_time.format(example="20210219"),  # one that exists
+        t.issues_tap_named,
+    ]
+    none = views.several_issues_text(t, ["19990101", "19990102"], [], ["20210305"])
+    assert "<code>/issue 19990101</code>" in none
+    assert "20210305" in none  # what there is instead
