@@ -84,6 +84,7 @@ class Texts:
     subscriptions_keywords: str
     subscriptions_none: str
     subscriptions_buttons: str
+    already_dropped: str
     subscribe_button: str
     latest_button: str
     unsubscribe_button: str
@@ -230,6 +231,7 @@ EN = Texts(
     subscriptions_keywords="This chat gets the items that mention: {keywords}",
     subscriptions_none="This chat is not subscribed.",
     subscriptions_buttons="Tap a button below to stop one.",
+    already_dropped="Already done: this chat no longer has that subscription.",
     subscribe_button="📬 Subscribe to every issue",
     latest_button="📰 Read the latest issue ({date}) now",
     unsubscribe_button="🔕 Unsubscribe from every issue",
@@ -401,6 +403,7 @@ ZH = Texts(
     subscriptions_keywords="本聊天只接收提到这些关键词的新闻：{keywords}",
     subscriptions_none="本聊天没有订阅。",
     subscriptions_buttons="点下面的按钮即可取消其中一项。",
+    already_dropped="已经取消过了，本聊天不再有这项订阅。",
     subscribe_button="📬 订阅每一期",
     latest_button="📰 现在就看最新一期（{date}）",
     unsubscribe_button="🔕 取消订阅每一期",

@@ -225,7 +225,8 @@ async def subscribe_pressed(
         view = _subscriptions_view(session, t, chat_id) if in_list else None
         markup = _latest_offer(session, t, added)
     if view is not None:
-        await query.answer()
+        # A second tap shows the same list, which Telegram will not edit: say why.
+        await query.answer(None if added else t.already_all)
         await show_in_place(query, *view)
     elif not added:  # a second tap: the first one's answer is already in the chat
         await query.answer(t.already_all)
@@ -250,7 +251,7 @@ async def drop_pressed(
     update: Update, context: ContextTypes.DEFAULT_TYPE, subscription_id: int, check: str
 ) -> None:
     """A button under the subscriptions: drop that one, as /unsubscribe would, and show the
-    rest (a subscription already gone just shows what is left)."""
+    rest (a subscription already gone says so and shows what is left)."""
     query = update.callback_query
     assert query is not None  # called for a button only
     t = texts_of(update, context)
@@ -262,12 +263,16 @@ async def drop_pressed(
         gone = storage.subscription_of(session, chat_id, subscription_id)
         if gone is not None and keyboards.keyword_check(gone.keyword) != check:
             gone = None  # the id now belongs to a keyword followed since
+        dropped = False
         if gone is not None and gone.keyword is None:
-            _stop_everything(session, chat_id)
+            dropped = _stop_everything(session, chat_id) > 0
         elif gone is not None and storage.unsubscribe(session, chat_id, gone.keyword):
+            dropped = True
             _follow_subscription_change(session, chat_id)
         text, markup = _subscriptions_view(session, t, chat_id)
-    await query.answer()
+    # A stale button (tapped twice, or its list is old) may leave the list as it was, which
+    # Telegram will not edit: say it was done already, or the tap seems to do nothing.
+    await query.answer(None if dropped else t.already_dropped)
     await show_in_place(query, text, markup)
 
 

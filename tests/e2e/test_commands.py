@@ -166,10 +166,13 @@ async def test_subscription_buttons_subscribe_drop_each_and_subscribe_again(
         ("✕ GPT", ids["GPT"]),
         ("✕ 芯片", ids["芯片"]),
     ]
-    await chat.press(listed, ids["GPT"])
+    assert not (await chat.press(listed, ids["GPT"]))["text"]  # the edit is the answer
     edited = await poll(lambda: edited_message(fakegram, listed, 1), "GPT was not dropped")
     assert "“芯片”" in edited["text"]
     assert "GPT" not in edited["text"]
+    # A second tap (the first one's edit not shown yet) changes nothing, and says so.
+    again = await chat.press(edited, ids["GPT"], force=True)
+    assert again["text"] == "Already done: this chat no longer has that subscription."
     await chat.press(edited, ids["芯片"])
     empty = await poll(lambda: edited_message(fakegram, listed, 2), "芯片 was not dropped")
     assert "not subscribed" in empty["text"]
@@ -177,8 +180,16 @@ async def test_subscription_buttons_subscribe_drop_each_and_subscribe_again(
     await chat.press(empty, "a:l")
     everything = await poll(lambda: edited_message(fakegram, listed, 3), "no resubscription")
     assert "every new issue" in everything["text"]
+    assert (await chat.press(empty, "a:l", force=True))["text"] == (
+        "This chat already gets every new issue."
+    )
     with database(running_bot)() as session:
         assert storage.subscriptions_of(session, chat.chat_id) == [None]
+    (stop,) = [b["callback_data"] for b in buttons(everything)]
+    assert not (await chat.press(everything, stop))["text"]
+    assert (await chat.press(everything, stop, force=True))["text"].startswith("Already done")
+    with database(running_bot)() as session:
+        assert storage.subscriptions_of(session, chat.chat_id) == []
 
 
 async def test_an_old_drop_button_never_drops_a_keyword_followed_since(
@@ -190,7 +201,8 @@ async def test_an_old_drop_button_never_drops_a_keyword_followed_since(
     (stale,) = [b["callback_data"] for b in buttons(old)]
     await chat.say("/unsubscribe GPT")
     await chat.say("/subscribe 芯片")  # on SQLite, the row id GPT had
-    await chat.press(old, stale)
+    answer = await chat.press(old, stale)
+    assert answer["text"] == "Already done: this chat no longer has that subscription."
     shown = await poll(lambda: edited_message(fakegram, old, 1), "the list was not shown")
     assert "“芯片”" in shown["text"]
     with database(running_bot)() as session:
