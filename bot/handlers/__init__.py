@@ -12,7 +12,7 @@ texts.py, keyboards.py, views.py   pure: UI texts, buttons, argument parsing, me
 from __future__ import annotations
 
 import telegram
-from telegram import BotCommand
+from telegram import BotCommand, Message
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -25,6 +25,7 @@ from telegram.ext import (
 
 from bot.handlers import admin, archive, chats, errors, inline, user
 from bot.handlers.texts import EN, USER_COMMANDS, ZH, Texts
+from bot.handlers.views import command_addressee
 
 __all__ = ["register_handlers", "set_commands"]
 
@@ -68,12 +69,24 @@ def register_handlers(app: Application) -> None:
     # `@botname words` in any chat: the archive's items to post there.
     app.add_handler(InlineQueryHandler(inline.inline_search))
 
-    # 5. Last: an unknown command in a private chat gets a pointer to /help. In groups other
-    #    bots' commands are none of our business.
-    unknown = filters.COMMAND & filters.ChatType.PRIVATE & new_messages
+    # 5. Last: an unknown command in a private chat gets a pointer to /help. In groups a
+    #    plain /foo may be another bot's, so only /foo@botname (ours by name) gets one.
+    ours = filters.ChatType.PRIVATE | _AddressedToThisBot()
+    unknown = filters.COMMAND & ours & new_messages
     app.add_handler(MessageHandler(unknown, user.unknown_command))
 
     app.add_error_handler(errors.on_error)
+
+
+class _AddressedToThisBot(filters.MessageFilter):
+    """A command that names this bot: `/foo@botname` (Telegram usernames ignore case)."""
+
+    __slots__ = ()
+
+    def filter(self, message: Message) -> bool:
+        addressee = command_addressee(message.text or "")
+        username = message.get_bot().username
+        return addressee is not None and addressee.casefold() == username.casefold()
 
 
 def bot_commands(t: Texts) -> list[BotCommand]:

@@ -477,6 +477,14 @@ def command_argument(text: str) -> str:
     return text.lstrip()[len(parts[0]) :].strip()
 
 
+def command_addressee(text: str) -> str | None:
+    """The bot a command names (`/foo@ai_brief_bot` → `ai_brief_bot`); None when it names none."""
+    parts = text.split(maxsplit=1)
+    if not parts or not parts[0].startswith("/"):
+        return None
+    return parts[0].partition("@")[2] or None
+
+
 def repeat_refusal(
     t: Texts,
     issue_id: str,

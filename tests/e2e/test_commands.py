@@ -661,11 +661,14 @@ async def test_commands_work_in_groups_with_the_bot_name(
     group = Chat(fakegram, 2001, chat_id=-2000)
     assert "Hello, Ann" in await group.answer("/start@test_bot")
     assert "every new issue" in await group.answer("/subscribe@test_bot")
-    # A command for another bot is not ours: the only answer is to the next command.
-    await fakegram.send_text(2001, "/subscriptions@other_bot", chat_id=-2000)
+    # A command for another bot is not ours, nor an unknown one without our name (another
+    # bot's, maybe): the only answer is to the next command.
+    for theirs in ("/subscriptions@other_bot", "/frobnicate", "/frobnicate@other_bot"):
+        await fakegram.send_text(2001, theirs, chat_id=-2000)
     answers = await group.say("/subscriptions@test_bot")
     assert len(answers) == 1
     assert "every new issue" in answers[0]["text"]
+    assert "/help" in await group.answer("/frobnicate@test_bot")  # ours by name
     with database(running_bot)() as session:
         chat = storage.get_chat(session, -2000)
         assert chat is not None

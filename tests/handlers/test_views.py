@@ -61,6 +61,22 @@ def test_command_argument(text: str, command_argument: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "addressee"),
+    [
+        ("/foo@test_bot", "test_bot"),
+        ("/search@Test_Bot GPT", "Test_Bot"),  # compared without case by the filter
+        ("/foo", None),  # maybe another bot's, in a group
+        ("/foo GPT@test_bot", None),  # an argument, not the command word
+        ("/foo@", None),
+        ("foo@test_bot", None),
+        ("", None),
+    ],
+)
+def test_command_addressee(text: str, addressee: str | None) -> None:
+    assert views.command_addressee(text) == addressee
+
+
+@pytest.mark.parametrize(
     ("text", "issue_id"),
     [
         ("20210305", "20210305"),
