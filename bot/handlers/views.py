@@ -36,9 +36,35 @@ SHOWN_IDS = 5  # valid issue ids offered after a bad /issue or /push
 ISSUES_LISTED = 10  # issues on a page of /issues, and listed by /issue for a year
 SHOWN_KEYWORD = 40  # characters of an over-long keyword echoed back
 
-# A "quoted phrase" (ASCII or Chinese quotes) is one term; otherwise terms are separated by
-# spaces or commas, including the full-width ，and 、 a Chinese keyboard types.
-_TERM = re.compile(r'"([^"]+)"|“([^”]+)”|([^\s,，、"“”]+)')
+# A phrase in quotes or brackets, opening → closing, is one term ("deep learning", 「深度 学习」:
+# the bot's own header shows keywords in 「」, and readers copy them). ASCII ' is no phrase
+# quote, as apostrophes (don't) would pair with it, but a lone one at an end is dropped.
+_PHRASE_PAIRS = {
+    '"': '"',
+    "“": "”",
+    "‘": "’",
+    "「": "」",
+    "『": "』",
+    "《": "》",
+    "〈": "〉",
+    "【": "】",
+    "〔": "〕",
+    "（": "）",
+    "［": "］",
+    "«": "»",
+    "(": ")",
+    "[": "]",
+}
+_QUOTE_PAIRS = {**_PHRASE_PAIRS, "'": "'"}
+_CLOSING = {closing: opening for opening, closing in _QUOTE_PAIRS.items()}
+_PHRASES = "|".join(
+    f"{re.escape(opening)}([^{re.escape(closing)}]+){re.escape(closing)}"
+    for opening, closing in _PHRASE_PAIRS.items()
+)
+# Otherwise terms are separated by spaces or commas, including the full-width ，and 、 a
+# Chinese keyboard types, and by the quotes never part of a word; ASCII brackets, ' and ’
+# may be (f(x), don't, it’s), and are dropped only around a term.
+_TERM = re.compile(rf'{_PHRASES}|([^\s,，、"“”「」『』《》〈〉【】〔〕（）［］«»]+)')
 _DATE = re.compile(r"([0-9]{4})\s*[-/.年\s]\s*([0-9]{1,2})\s*[-/.月\s]\s*([0-9]{1,2})\s*日?")
 # Between the ids of `/issue 20210305 20210219` (or 2021-03-05, 2021-02-19).
 _ID_SEPARATORS = re.compile(r"[\s,，、;；]+")
@@ -50,8 +76,25 @@ _PERIOD = re.compile(r"([0-9]{4})\s*(?:年|[-/.年]\s*([0-9]{1,2})\s*月?|([0-9]
 def parse_terms(text: str) -> list[str]:
     """The keywords or search words in `text`, in order, without duplicates."""
     terms = (next(g for g in m.groups() if g) for m in _TERM.finditer(text))
-    cleaned = (" ".join(without_invisible(term).split()) for term in terms)
+    cleaned = (_unquoted(" ".join(without_invisible(term).split())) for term in terms)
     return list(dict.fromkeys(term for term in cleaned if term))
+
+
+def _unquoted(term: str) -> str:
+    """`term` without the quotes or brackets around it (“「GPT」” in a phrase's quotes) or a
+    lone one at an end (`'GPT`, `(芯片`), keeping those within it: GPT(3), don't."""
+    while term:
+        first, last, inner = term[0], term[-1], term[1:-1]
+        if len(term) > 1 and _QUOTE_PAIRS.get(first) == last and last not in inner:
+            term = inner
+        elif first in _QUOTE_PAIRS and _QUOTE_PAIRS[first] not in term[1:]:
+            term = term[1:]
+        elif last in _CLOSING and _CLOSING[last] not in term[:-1]:
+            term = term[:-1]
+        else:
+            break
+        term = term.strip()
+    return term
 
 
 def keyword_labels(terms: Iterable[str], labels: Mapping[str, str]) -> list[str]:

@@ -561,6 +561,8 @@ async def test_inline_mode_offers_the_archive_to_share_in_any_chat(
         f"{m.issue_id}-{m.number}" for m in matches[20:40]
     ]
     assert not second.get("next_offset"), "the last page must say there are no more"
+    copied = await inline_answer(fakegram, 1791, "「的」")  # quotes are no part of a word
+    assert copied["results"] == first["results"]
     forged = await inline_answer(fakegram, 1791, "的", offset="²")  # a digit int() refuses
     assert forged["results"] == first["results"]
     for result, item in zip(first["results"], matches, strict=False):
@@ -618,6 +620,8 @@ async def test_bad_searches_get_helpful_replies(
     assert "Nothing matches “zzqxv 不存在的词”" in await chat.answer("/search zzqxv 不存在的词")
     (one,) = await chat.say("/search gpt")  # case-insensitive
     assert "1 result, page 1/1" in one["text"]  # the noun agrees with its number
+    (copied,) = await chat.say("/search 「GPT」")  # a keyword copied from the bot's header
+    assert "1 result, page 1/1" in copied["text"]
     too_many = " ".join(f"w{n}" for n in range(1300))
     assert "at most 20 words and 200 characters" in await chat.answer(f"/search {too_many}")
     assert "at most 20 words and 200 characters" in await chat.answer("/search " + "zq" * 2040)

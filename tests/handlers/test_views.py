@@ -40,6 +40,17 @@ LANGUAGES = pytest.mark.parametrize("t", [EN, ZH], ids=["en", "zh"])
         ('"  spaced   out  "', ["spaced out"]),
         ('""', []),
         ("\u200b \u200bGPT\u200d \ufeff", ["GPT"]),  # invisible characters, pasted along
+        # Quotes and brackets around a term are no part of it: the bot shows keywords in 「」.
+        ("「芯片」", ["芯片"]),
+        ("「GPT」、「芯片」", ["GPT", "芯片"]),
+        ("『深度 学习』 GPT", ["深度 学习", "GPT"]),  # a phrase, as in "…"
+        ("《三体》【AI】(GPT-3)［模型］", ["三体", "AI", "GPT-3", "模型"]),
+        ("'GPT' ‘芯片’ «AI»", ["GPT", "芯片", "AI"]),
+        ("「“GPT”」", ["GPT"]),
+        ("「芯片 AI", ["芯片", "AI"]),  # a quote left open
+        ("(GPT 芯片）", ["GPT", "芯片"]),
+        ("「」 ()", []),
+        ("GPT(3) f(x) don't it’s", ["GPT(3)", "f(x)", "don't", "it’s"]),  # within a word
     ],
 )
 def test_parse_terms(text: str, terms: list[str]) -> None:
