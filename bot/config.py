@@ -6,6 +6,7 @@ and tests build settings from a plain dict.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -236,23 +237,26 @@ def _log_level(name: str, raw: str) -> str:
 
 
 def _positive_number(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):  # also rejects NaN
+    value = _finite_or_nan(raw)
+    if not value > 0:  # also rejects NaN
         raise ConfigError(f"{name} must be a positive number, got {raw!r}")
     return value
 
 
 def _non_negative_number(name: str, raw: str) -> float:
+    value = _finite_or_nan(raw)
+    if not value >= 0:  # also rejects NaN
+        raise ConfigError(f"{name} must be a number of seconds, 0 or more, got {raw!r}")
+    return value
+
+
+def _finite_or_nan(raw: str) -> float:
+    """`raw` as a number, or NaN (which every bound check fails) if it is none or infinite."""
     try:
         value = float(raw)
     except ValueError:
-        value = float("nan")
-    if not value >= 0 or value == float("inf"):  # also rejects NaN
-        raise ConfigError(f"{name} must be a number of seconds, 0 or more, got {raw!r}")
-    return value
+        return math.nan
+    return value if math.isfinite(value) else math.nan
 
 
 def _port(name: str, raw: str) -> int:
