@@ -357,16 +357,17 @@ def pending_count(session: Session, issue_id: str | None = None) -> int:
 
 def chats_receiving(session: Session, issue_id: str) -> set[int]:
     """Chats with messages of the issue still to come: its broadcast has not reached them all."""
-    statement = select(Delivery.chat_id).where(
-        col(Delivery.issue_id) == issue_id, col(Delivery.status) == DeliveryStatus.PENDING.value
-    )
-    return set(session.exec(statement.distinct()).all())
+    return _chats_with(session, issue_id, DeliveryStatus.PENDING)
 
 
 def chats_reached(session: Session, issue_id: str) -> set[int]:
     """Chats that at least one message of the issue was sent to."""
+    return _chats_with(session, issue_id, DeliveryStatus.SENT)
+
+
+def _chats_with(session: Session, issue_id: str, status: DeliveryStatus) -> set[int]:
     statement = select(Delivery.chat_id).where(
-        col(Delivery.issue_id) == issue_id, col(Delivery.status) == DeliveryStatus.SENT.value
+        col(Delivery.issue_id) == issue_id, col(Delivery.status) == status.value
     )
     return set(session.exec(statement.distinct()).all())
 
