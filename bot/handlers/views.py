@@ -64,7 +64,9 @@ _PHRASES = "|".join(
 # Otherwise terms are separated by spaces or commas, including the full-width ，and 、 a
 # Chinese keyboard types, and by the quotes never part of a word; ASCII brackets, ' and ’
 # may be (f(x), don't, it’s), and are dropped only around a term.
-_TERM = re.compile(rf'{_PHRASES}|([^\s,，、"“”「」『』《》〈〉【】〔〕（）［］«»]+)')
+_IN_WORDS = "()[]‘’"
+_NEVER_IN_WORDS = "".join(c for pair in _PHRASE_PAIRS.items() for c in pair if c not in _IN_WORDS)
+_TERM = re.compile(rf"{_PHRASES}|([^\s,，、{re.escape(_NEVER_IN_WORDS)}]+)")
 _DATE = re.compile(r"([0-9]{4})\s*[-/.年\s]\s*([0-9]{1,2})\s*[-/.月\s]\s*([0-9]{1,2})\s*日?")
 # Between the ids of `/issue 20210305 20210219` (or 2021-03-05, 2021-02-19).
 _ID_SEPARATORS = re.compile(r"[\s,，、;；]+")
