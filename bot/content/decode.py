@@ -53,7 +53,7 @@ def _decode(data: bytes) -> str:
                 raise UndecodableError("encoding") from None
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
-    if b"\x00" in data:  # checked before decoding: UTF-8 and GB18030 would take NULs as text
+    if b"\x00" in data:  # binary data, whether or not it happens to decode: said so, not "encoding"
         raise UndecodableError("nul_bytes")
     for encoding in _ENCODINGS:
         try:
