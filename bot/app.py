@@ -89,7 +89,20 @@ async def _start(application: Application) -> None:  # type: ignore[type-arg]
     from bot.handlers import set_commands
 
     settings: Settings = application.bot_data["settings"]
-    sender = Sender(application.bot, application.bot_data["engine"], application.bot_data["pacer"])
+    jobs = application.job_queue
+    assert jobs is not None  # installed with the job-queue extra
+
+    def scan_now() -> None:
+        # Scans run on the sending instance only: its first one, at start or on taking over
+        # from a dead sender, is due now, not a whole SCAN_INTERVAL later.
+        jobs.run_once(_scan_job, when=0.0, name="scan on election")
+
+    sender = Sender(
+        application.bot,
+        application.bot_data["engine"],
+        application.bot_data["pacer"],
+        on_elected=scan_now,
+    )
     services = Services(settings=settings, engine=application.bot_data["engine"], sender=sender)
     application.bot_data[SERVICES] = services
 
@@ -102,9 +115,7 @@ async def _start(application: Application) -> None:  # type: ignore[type-arg]
             log.exception("setting the command menu failed")
     application.bot_data["sender_task"] = asyncio.create_task(sender.run(), name="sender")
 
-    jobs = application.job_queue
-    assert jobs is not None  # installed with the job-queue extra
-    jobs.run_repeating(_scan_job, interval=settings.scan_interval, first=0.0, name="scan")
+    jobs.run_repeating(_scan_job, interval=settings.scan_interval, name="scan")
     trigger = settings.publish_trigger()
     if trigger is not None:
         jobs.run_custom(_publish_job, job_kwargs={"trigger": trigger}, name="publish")

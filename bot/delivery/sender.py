@@ -28,6 +28,7 @@ import math
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -115,13 +116,20 @@ class _Progress:
 
 class Sender:
     def __init__(
-        self, bot: telegram.Bot, engine: Engine, pacer: Pacer, lock: SenderLock | None = None
+        self,
+        bot: telegram.Bot,
+        engine: Engine,
+        pacer: Pacer,
+        lock: SenderLock | None = None,
+        *,
+        on_elected: Callable[[], None] | None = None,
     ) -> None:
         self._bot = bot
         self._engine = engine
         self._pacer = pacer
         self._lock = lock if lock is not None else storage.sender_lock(engine)
         self._leading = False
+        self._on_elected = on_elected  # e.g. scan now: the scans run on the sending instance
         self._wake = asyncio.Event()
         self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -180,6 +188,8 @@ class Sender:
         self._leading = True
         self._pacer.pause(time.monotonic() + TAKEOVER_QUIET)
         await asyncio.to_thread(self._release_stale_leases)
+        if self._on_elected is not None:
+            self._on_elected()
         heartbeat = asyncio.create_task(self._heartbeat(), name="sender-heartbeat")
         done_writing = asyncio.Event()
         writer = asyncio.create_task(self._write_loop(done_writing), name="sender-writer")

@@ -125,6 +125,16 @@ async def test_readers_see_a_waiting_issue_only_once_it_is_published(
     bot.stop()
 
 
+def test_the_first_scan_is_at_start_not_a_scan_interval_later(
+    fakegram: Fakegram, bot_factory
+) -> None:
+    bot: BotProcess = bot_factory(SCAN_INTERVAL="3600")
+    bot.start()
+    log = bot.wait_for_log("scan done", timeout=15)
+    assert "4 new or updated" in log
+    bot.stop()
+
+
 async def test_a_publishing_time_missed_while_stopped_is_made_up_at_start(
     fakegram: Fakegram, bot_factory
 ) -> None:
@@ -164,9 +174,9 @@ SLOW = f"> 导读： 本期为 AI 简报 {SLOW_ID} 期\n\n" + "\n".join(
 async def test_a_file_still_being_written_goes_out_whole_once_it_settles(
     fakegram: Fakegram, bot_factory
 ) -> None:
-    # Scans 15 s apart: a file caught while being written is looked at again once it may have
+    # Scans 8 s apart: a file caught while being written is looked at again once it may have
     # settled (1 s), not at the next scan.
-    bot: BotProcess = bot_factory(SCAN_INTERVAL="15", SETTLE_SECONDS="1")
+    bot: BotProcess = bot_factory(SCAN_INTERVAL="8", SETTLE_SECONDS="1")
     bot.start()
     bot.wait_for_log("scan done")  # the archive it starts with, before anyone subscribes
     await fakegram.create_user(6301, "Ann", "zh")
@@ -190,7 +200,7 @@ async def test_a_file_still_being_written_goes_out_whole_once_it_settles(
         stalled.set()
         writer.join()
     path.write_text(SLOW, encoding="utf-8")  # the copy completes
-    bot.wait_for_log(f"issue file new file={SLOW_ID}.md", timeout=10)  # before the next scan
+    bot.wait_for_log(f"issue file new file={SLOW_ID}.md", timeout=5)  # before the next scan
 
     expected = [visible_text(m.text).strip() for m in issue_messages(read_issue(SLOW.encode()))]
     received = await fakegram.wait_for_messages(len(expected), chat_id=reader.chat_id, since=since)
