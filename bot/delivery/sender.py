@@ -107,11 +107,20 @@ Batch = list[tuple[Delivery, OutgoingMessage | None]]
 
 @dataclass
 class _Progress:
+    """What the sender did since the outbox was last found empty: one broadcast's figures,
+    however often it waits for a retry or a group's per-minute limit on the way."""
+
     sent: int = 0
     failed: int = 0
     uncertain: int = 0
     started: float = field(default_factory=time.monotonic)
     last_report: float = field(default_factory=time.monotonic)
+    reported: tuple[int, int, int] = (0, 0, 0)  # the counts the last progress line gave
+    pending: int | None = None  # ...and the deliveries it found still to send
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        return self.sent, self.failed, self.uncertain
 
 
 class Sender:
@@ -296,11 +305,11 @@ class Sender:
 
     async def _idle(self) -> None:
         if not self._in_flight and not self._outcomes and not self._owned:
-            progress = self._progress
-            await self._report_progress(
-                force=bool(progress.sent or progress.failed or progress.uncertain)
-            )
-            self._progress = _Progress()
+            await self._report_progress(force=True)
+            # Waiting for deliveries due later (a retry, a group's per-minute limit) is part
+            # of the same broadcast; once none is left, the next one counts from zero.
+            if self._progress.pending == 0 or self._progress.counts == (0, 0, 0):
+                self._progress = _Progress()
         await self._wait_for_wake(IDLE_POLL)
 
     async def _wait_for_wake(self, seconds: float) -> None:
@@ -464,9 +473,10 @@ class Sender:
         if not force and now - progress.last_report < PROGRESS_EVERY:
             return
         progress.last_report = now
-        if not (progress.sent or progress.failed or progress.uncertain):
-            return
+        if progress.counts == progress.reported:
+            return  # nothing new since the last line (nothing at all, at first)
         pending = await asyncio.to_thread(self._pending_count)
+        progress.reported, progress.pending = progress.counts, pending
         elapsed = max(now - progress.started, 1e-9)
         log.info(
             "delivery progress sent=%d failed=%d uncertain=%d pending=%d rate=%.1f/s",

@@ -85,4 +85,9 @@ async def test_faults_are_retried_and_timeouts_not_resent(
         retried = [line for line in log.splitlines() if "Bad Gateway (502)" in line]
         assert len(retried) == kinds["bad_gateway"]
         assert all(" WARNING " in line and "<html>" not in line for line in retried)
+    # The operator's last progress line sums up the whole broadcast, the sends after waiting
+    # for a retry's backoff included.
+    final = bot.wait_for_log("pending=0 rate=").rpartition("delivery progress ")[2]
+    sent, uncertain = counts[storage.DeliveryStatus.SENT], counts[storage.DeliveryStatus.UNCERTAIN]
+    assert final.startswith(f"sent={sent} failed=0 uncertain={uncertain} pending=0 rate=")
     bot.stop()
