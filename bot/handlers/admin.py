@@ -162,8 +162,11 @@ async def _confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     t = texts_of(update, context)
     outcome = services_of(context).confirm_notice(pressed.notice_id, send=pressed.send)
     await query.answer()
-    if outcome.gone or outcome.sent_before:
-        await show_in_place(query, t.broadcast_gone if outcome.gone else t.broadcast_sent_before)
+    if outcome.gone:
+        await show_in_place(query, t.broadcast_gone)
+        return
+    if outcome.sent_before:
+        await show_in_place(query, t.broadcast_sent_before.format(count=outcome.queued))
         return
     if pressed.send:
         log.info("notice broadcast notice=%d chats=%d", pressed.notice_id, outcome.queued)

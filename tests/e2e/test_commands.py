@@ -983,7 +983,7 @@ async def test_admin_broadcast_reaches_subscribers_with_the_text_as_typed(
     assert not done["reply_markup"]
     await admin.press(draft, send, force=True)  # a second, quick tap
     again = await poll(lambda: edited_message(fakegram, draft, 2), "the second tap was not told")
-    assert again["text"] == "This notice was sent already."
+    assert again["text"] == "This notice was sent already, to 1 chat."
     notice = (await fakegram.wait_for_messages(1, 2451, since))[0]
     assert notice["text"] == "<b>Hello</b>, readers & friends"
     with database(running_bot)() as session:  # queued once for it, and never again
