@@ -18,7 +18,7 @@ from bot.delivery.sender import Sender, in_flight_limit
 from bot.handlers.admin import tell_editors
 from bot.handlers.views import plain_scan_text
 from bot.ingest import ScanReport, publish_pending
-from bot.logs import error_summary
+from bot.logs import error_summary, log_database_failure
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -157,8 +157,8 @@ async def _scan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     except OSError as error:  # the issues folder is gone or unreadable: one line, no traceback
         log.error("scan failed: %s", error)
         return
-    except Exception:  # a scan must never kill the schedule
-        log.exception("scan failed")
+    except Exception as error:  # a scan must never kill the schedule
+        log_database_failure(log, "scan failed", error)
         return
     if report.changed or report.published:
         log.info("scan done %s", plain_scan_text(report).replace("\n", "; "))

@@ -54,6 +54,7 @@ from bot.delivery.send import (
     classify_error,
     send,
 )
+from bot.logs import log_database_failure
 from bot.storage.leader import SenderLock
 from bot.storage.models import Delivery, utcnow
 from bot.storage.outbox import mark_sent_many
@@ -116,7 +117,6 @@ class _Progress:
     started: float = field(default_factory=time.monotonic)
     last_report: float = field(default_factory=time.monotonic)
     reported: tuple[int, int, int] = (0, 0, 0)  # the counts the last progress line gave
-    pending: int | None = None  # ...and the deliveries it found still to send
 
     @property
     def counts(self) -> tuple[int, int, int]:
@@ -220,8 +220,8 @@ class Sender:
             with Session(self._engine) as session:
                 released = storage.release_leases(session)
                 session.commit()
-        except Exception:  # the leases run out by themselves; sending can start regardless
-            log.exception("releasing stale leases failed")
+        except Exception as error:  # the leases run out by themselves; sending can start
+            log_database_failure(log, "releasing stale leases failed", error)
             return
         log.info("sender elected released_leases=%d", released)
         if released:
@@ -265,15 +265,15 @@ class Sender:
             # slots passed meanwhile all at once, bunching them above the rate.
             async with self._db:
                 claimed = await asyncio.to_thread(self._claim)
-        except Exception:  # a database hiccup must not end delivery for good
-            log.exception("claiming deliveries failed; retrying")
+        except Exception as error:  # a database hiccup must not end delivery for good
+            log_database_failure(log, "claiming deliveries failed; retrying", error)
             return []
         # Outside the lock: outcome writes wait for claims, and unwritten outcomes are what
         # a crash would send twice.
         try:
             return await asyncio.to_thread(self._with_messages, claimed) if claimed else []
-        except Exception:
-            log.exception("loading messages failed; handing the claim back")
+        except Exception as error:
+            log_database_failure(log, "loading messages failed; handing the claim back", error)
             for delivery in claimed:
                 self._settle(delivery, Release(None))
             return []
@@ -308,7 +308,8 @@ class Sender:
             await self._report_progress(force=True)
             # Waiting for deliveries due later (a retry, a group's per-minute limit) is part
             # of the same broadcast; once none is left, the next one counts from zero.
-            if self._progress.pending == 0 or self._progress.counts == (0, 0, 0):
+            counted = self._progress.counts != (0, 0, 0)
+            if not counted or await asyncio.to_thread(self._pending_count) == 0:
                 self._progress = _Progress()
         await self._wait_for_wake(IDLE_POLL)
 
@@ -399,8 +400,9 @@ class Sender:
         try:
             async with self._db:
                 counts = await asyncio.to_thread(self._write, batch)
-        except Exception:  # kept, owned and leased: written at the next round
-            log.exception("writing delivery outcomes failed; retrying count=%d", len(batch))
+        except Exception as error:  # kept, owned and leased: written at the next round
+            what = f"writing delivery outcomes failed; retrying count={len(batch)}"
+            log_database_failure(log, what, error)
             self._outcomes[:0] = batch
             self._outcome_ready.set()
             return
@@ -476,20 +478,26 @@ class Sender:
         if progress.counts == progress.reported:
             return  # nothing new since the last line (nothing at all, at first)
         pending = await asyncio.to_thread(self._pending_count)
-        progress.reported, progress.pending = progress.counts, pending
+        progress.reported = progress.counts
         elapsed = max(now - progress.started, 1e-9)
         log.info(
-            "delivery progress sent=%d failed=%d uncertain=%d pending=%d rate=%.1f/s",
+            "delivery progress sent=%d failed=%d uncertain=%d pending=%s rate=%.1f/s",
             progress.sent,
             progress.failed,
             progress.uncertain,
-            pending,
+            "?" if pending is None else pending,
             progress.sent / elapsed,
         )
 
-    def _pending_count(self) -> int:
-        with Session(self._engine) as session:
-            return storage.pending_count(session)
+    def _pending_count(self) -> int | None:
+        """Deliveries still to send; None when the database cannot say (the progress line
+        shows "?", and a figure never stops the sending)."""
+        try:
+            with Session(self._engine) as session:
+                return storage.pending_count(session)
+        except Exception as error:
+            log_database_failure(log, "counting pending deliveries failed", error)
+            return None
 
 
 def _messages_made(message: OutgoingMessage | None) -> int:

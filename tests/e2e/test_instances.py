@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from bot import storage
@@ -208,3 +210,47 @@ async def test_when_the_sender_dies_the_other_instance_finishes_the_broadcast(
     assert stats["max_messages_in_1s_window"] <= rate_limit * 1.1
     assert "resuming deliveries" in second.log()
     second.stop()
+
+
+def _terminate(database_url: str, application_name: str) -> int:
+    """Close every connection of one application from the server's side, as a database
+    restart or failover does; returns how many there were."""
+    engine = storage.make_engine(database_url)
+    with engine.begin() as connection:
+        closed = connection.exec_driver_sql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = %(name)s",
+            {"name": application_name},
+        ).scalar_one()
+    engine.dispose()
+    return int(closed)
+
+
+@pytest.mark.parametrize("fakegram", [("--rate-scale", "10")], indirect=True)
+async def test_a_database_restart_mid_broadcast_loses_nothing(
+    fakegram: Fakegram, bot_factory: Callable[..., BotProcess], postgres_url: str
+) -> None:
+    name = f"bot-{uuid.uuid4().hex[:12]}"  # its connections, none of another test's
+    bot_url = make_url(postgres_url).update_query_dict({"application_name": name})
+    readers = await _open_quiet_chats(fakegram, 100)
+    total = len(readers) * len(EXPECTED)
+    bot = bot_factory(DATABASE_URL=bot_url.render_as_string(hide_password=False), RATE_LIMIT="50")
+    bot.start()
+    bot.wait_for_log("scan done")
+    _subscribe(postgres_url, readers)
+    _drop_issue(bot)
+    await _wait_for_sent(postgres_url, total // 3, seconds=60)
+    assert _terminate(postgres_url, name) >= 2  # the pool's and the sender lock's
+    sent_at_restart = _sent(postgres_url)[0]
+    assert sent_at_restart < total, "the broadcast finished before the restart"
+    await _wait_for_sent(postgres_url, total, seconds=120)
+
+    received = _received(await fakegram.messages())
+    for reader in readers:
+        assert received[reader] == EXPECTED  # every item, once, in order
+    # The operator reads what happened, one line each, and no traceback.
+    log = bot.log()
+    assert "sender lock connection lost" in log
+    assert log.count("sender elected") == 2  # its lock's connection closed, it took it again
+    assert "Traceback" not in log
+    bot.stop()
