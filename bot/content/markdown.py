@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from functools import cache
+from html import unescape
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
@@ -63,7 +64,11 @@ _IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]
 
 
 def img_sources(html: str) -> list[str]:
-    return [next(g for g in match.groups() if g is not None) for match in _IMG_SRC.finditer(html)]
+    # An attribute's value is HTML: `&amp;` in it stands for `&` in the URL.
+    return [
+        unescape(next(g for g in match.groups() if g is not None))
+        for match in _IMG_SRC.finditer(html)
+    ]
 
 
 class _TextExtractor(HTMLParser):

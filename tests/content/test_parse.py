@@ -213,3 +213,17 @@ def test_a_section_with_any_words_of_the_editor_is_a_note(section: str) -> None:
     assert issue.notes[-1].title == section.split("\n")[0][2:]
     assert issue.notes[-1].after_item == 2
     assert [link.url for link in issue.other_links] == ["https://b.example/1"]
+
+
+def test_an_html_img_src_is_read_with_its_entities_decoded() -> None:
+    # Copied from a web page, `&` in an <img src> is written `&amp;`: the URL Telegram
+    # fetches must be the real one, and `wx_fmt=gif` after it still makes an animation.
+    text = (
+        "> 导读：本期为 AI 简报 20210305 期\n\n# 1. [标题](https://example.com/1)\n\n"
+        '<img src="https://mmbiz.qpic.cn/a/640?tp=webp&amp;wx_fmt=gif&amp;wxfrom=5">\n'
+    )
+    (item,) = parse_issue(text).items
+    assert [image.url for image in item.images] == [
+        "https://mmbiz.qpic.cn/a/640?tp=webp&wx_fmt=gif&wxfrom=5"
+    ]
+    assert item.images[0].is_animation
