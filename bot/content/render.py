@@ -254,8 +254,8 @@ def _linkify(text: str, seen_urls: set[str]) -> str:
         if url and url not in seen_urls:
             seen_urls.add(url)
             out.append(link_html(url, url))
-        else:
-            out.append(text_html(bare.url))
+        else:  # shown again as text, cleaned too: Telegram makes any URL in a text clickable
+            out.append(text_html(url or bare.url))
         position = bare.end
     out.append(text_html(text[position:]))
     return "".join(out)

@@ -332,3 +332,15 @@ def test_a_long_shared_item_keeps_whole_parts_within_one_message() -> None:
     assert_telegram_html(shared)
     assert visible_length(shared) <= TEXT_LIMIT
     assert shared == messages[0].text  # the rest, and the signature, did not fit
+
+
+def test_a_repeated_bare_url_shows_without_its_tracking_parameters() -> None:
+    # Telegram makes any URL in a text clickable, so the text of a URL shown a second time
+    # (not linked again) must be the cleaned one too.
+    first = "https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1&sn=ab&chksm=9&scene=21#rd"
+    again = "http://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1&sn=ab&chksm=8&scene=27"
+    (html,) = render_blocks(f"原文 {first} 与 {again} 再见 https://example.com/p?utm_source=x")
+    assert html.count("<a ") == 2
+    for tracking in ("chksm", "scene", "#rd", "http://", "utm_source"):
+        assert tracking not in html
+    assert visible_text(html).count("https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1&sn=ab") == 2
