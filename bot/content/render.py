@@ -37,6 +37,7 @@ class _State:
     seen_urls: set[str]
     lists: list[list[int]] = field(default_factory=list)  # [next number] or [] for bullets
     links: list[bool] = field(default_factory=list)  # whether each open link emitted <a>
+    link_urls: list[str | None] = field(default_factory=list)  # each open link's, cleaned
     blockquote_depth: int = 0
     hidden_html: int = 0  # inside <script> or <style>
     nested_list_closed: bool = False  # its last line end also ends the enclosing item
@@ -152,7 +153,10 @@ class TelegramRenderer(RendererHTML):
             return ""
         content = tokens[idx].content
         if state.links:  # already inside a link: no links within links
-            return text_html(content)
+            url = state.link_urls[-1]
+            # A link whose text spells its URL (`<https://…>`) shows the URL it now goes to,
+            # not the tracking parameters and http:// it was written with.
+            return text_html(url if url and clean_url(content) == url else content)
         # CommonMark leaves `**粗体。**后文` unparsed (the closing `**` follows punctuation and
         # precedes a letter), which is common in Chinese: bold such pairs here.
         pieces = _UNPARSED_BOLD.split(content)
@@ -195,13 +199,16 @@ class TelegramRenderer(RendererHTML):
         url = clean_url(str(tokens[idx].attrGet("href") or ""))
         emit = bool(url) and not state.links and url not in state.seen_urls
         state.links.append(emit)
+        state.link_urls.append(url)
         if not emit or url is None:
             return ""
         state.seen_urls.add(url)
         return f'<a href="{escape(url)}">'
 
     def link_close(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-        return "</a>" if _state(env).links.pop() else ""
+        state = _state(env)
+        state.link_urls.pop()
+        return "</a>" if state.links.pop() else ""
 
     def image(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return ""  # images travel as photos, not as text

@@ -344,3 +344,16 @@ def test_a_repeated_bare_url_shows_without_its_tracking_parameters() -> None:
     for tracking in ("chksm", "scene", "#rd", "http://", "utm_source"):
         assert tracking not in html
     assert visible_text(html).count("https://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1&sn=ab") == 2
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "见 <http://mp.weixin.qq.com/s/JPDcvopsXemjW2uEA9X_XQ?scene=1#rd> 一文",
+        "见 [http://mp.weixin.qq.com/s/JPDcvopsXemjW2uEA9X_XQ?scene=1#rd]"
+        "(http://mp.weixin.qq.com/s/JPDcvopsXemjW2uEA9X_XQ?scene=1#rd) 一文",
+    ],
+)
+def test_a_link_that_spells_its_url_shows_the_cleaned_url(source: str) -> None:
+    clean = "https://mp.weixin.qq.com/s/JPDcvopsXemjW2uEA9X_XQ"
+    assert render_blocks(source) == [f'见 <a href="{clean}">{clean}</a> 一文']
