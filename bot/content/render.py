@@ -203,6 +203,10 @@ class TelegramRenderer(RendererHTML):
         if not emit or url is None:
             return ""
         state.seen_urls.add(url)
+        if not _has_text(tokens, idx):
+            # Around an image only (a badge): the image goes as a photo, and an <a> with no
+            # text is no link in Telegram, so the link shows its URL.
+            return f'<a href="{escape(url)}">{text_html(url)}'
         return f'<a href="{escape(url)}">'
 
     def link_close(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -226,6 +230,18 @@ class TelegramRenderer(RendererHTML):
 
 
 _RENDERER = TelegramRenderer()
+
+
+def _has_text(children: Sequence[Token], open_index: int) -> bool:
+    """Whether the link opened at `open_index` has any text to show."""
+    depth = 0
+    for child in children[open_index:]:
+        depth += child.nesting if child.type in ("link_open", "link_close") else 0
+        if depth == 0:
+            return False
+        if child.type in ("text", "code_inline") and child.content.strip():
+            return True
+    return False
 
 
 def render_blocks(markdown_source: str, *, seen_urls: set[str] | None = None) -> list[str]:

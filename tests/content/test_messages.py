@@ -357,3 +357,15 @@ def test_a_repeated_bare_url_shows_without_its_tracking_parameters() -> None:
 def test_a_link_that_spells_its_url_shows_the_cleaned_url(source: str) -> None:
     clean = "https://mp.weixin.qq.com/s/JPDcvopsXemjW2uEA9X_XQ"
     assert render_blocks(source) == [f'见 <a href="{clean}">{clean}</a> 一文']
+
+
+def test_a_link_around_an_image_only_still_shows_its_link() -> None:
+    # The image goes as a photo; the link it wrapped must not become an empty <a> that
+    # Telegram drops, counting as shown so that the next mention of it is no link either.
+    source = (
+        "[![](https://x.example/badge.png)](https://github.com/a/b)\n\n项目：https://github.com/a/b"
+    )
+    html = "\n\n".join(render_blocks(source))
+    assert visible_text(html).count("https://github.com/a/b") >= 1
+    assert html.count('<a href="https://github.com/a/b">https://github.com/a/b</a>') == 1
+    assert "></a>" not in html
