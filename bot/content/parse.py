@@ -284,6 +284,9 @@ def _other_links(tokens: Sequence[Token]) -> list[Link]:
         if token.type != "inline":
             continue
         children = token.children or []
+        if not any(child.type == "link_open" for child in children):
+            links.extend(_bare_other_links(inline_text(token)))
+            continue
         for i, child in enumerate(children):
             if child.type != "link_open":
                 continue
@@ -294,6 +297,20 @@ def _other_links(tokens: Sequence[Token]) -> list[Link]:
             after = [c for c in children[close + 1 :] if c.type == "text"][:1]
             source = _SOURCE_SEPARATOR.sub("", after[0].content).strip() if after else ""
             links.append(Link(text=_link_text(children, i) or url, url=url, source=source))
+    return links
+
+
+def _bare_other_links(line: str) -> list[Link]:
+    """A 其他 line that gives its link as a bare URL (`论文：https://… | 来源`): the words
+    before it are its title, else the URL itself; what follows `|` is the source."""
+    links = []
+    for bare in find_bare_urls(line):
+        if not (url := clean_url(bare.url)):
+            continue
+        title = line[: bare.start].strip().rstrip(":：").strip()
+        after = line[bare.end :]
+        source = _SOURCE_SEPARATOR.sub("", after).strip() if _SOURCE_MARK.match(after) else ""
+        links.append(Link(text=title or url, url=url, source=source))
     return links
 
 

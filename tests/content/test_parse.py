@@ -227,3 +227,17 @@ def test_an_html_img_src_is_read_with_its_entities_decoded() -> None:
         "https://mmbiz.qpic.cn/a/640?tp=webp&wx_fmt=gif&wxfrom=5"
     ]
     assert item.images[0].is_animation
+
+
+def test_a_bare_url_in_the_more_links_is_a_link_too() -> None:
+    text = (
+        "> 导读：本期为 AI 简报 20210305 期\n\n# 1. [标题](https://example.com/1)\n\n正文\n\n"
+        "# 其他\n\n- 论文：https://arxiv.org/abs/1?utm_source=x | 来源甲\n"
+        "- [链接](https://b.example/2) | 来源乙\n- https://c.example/3\n"
+    )
+    links = parse_issue(text).other_links
+    assert [(link.text, link.url, link.source) for link in links] == [
+        ("论文", "https://arxiv.org/abs/1", "来源甲"),
+        ("链接", "https://b.example/2", "来源乙"),
+        ("https://c.example/3", "https://c.example/3", ""),
+    ]
