@@ -7,7 +7,7 @@ import logging
 
 import telegram
 from sqlmodel import Session
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
@@ -110,6 +110,16 @@ def published_only_for(update: Update, services: Services) -> bool:
     return not (in_private and services.is_admin(user.id if user else None))
 
 
+def quote_in_groups(message: Message) -> ReplyParameters | None:
+    """How an answer to `message` quotes it: in groups, where several people talk, and so that
+    the answer still goes when the message is gone (a group's cleaner bot deletes commands at
+    once; Telegram refuses a reply to it otherwise, "message to be replied not found"). Not
+    PTB's build_reply_arguments: it drops allow_sending_without_reply unless given the topic."""
+    if message.chat.type == ChatType.PRIVATE:
+        return None
+    return ReplyParameters(message.message_id, allow_sending_without_reply=True)
+
+
 async def reply(
     update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
@@ -122,10 +132,9 @@ async def reply(
     message = update.effective_message
     if message is None:
         return None
-    in_group = message.chat.type != ChatType.PRIVATE
-    quote = message.build_reply_arguments(allow_sending_without_reply=True) if in_group else False
+    quote = quote_in_groups(message)
     try:
-        return await message.reply_text(text, reply_markup=reply_markup, do_quote=quote)
+        return await message.reply_text(text, reply_markup=reply_markup, reply_parameters=quote)
     except RetryAfter as error:
         wait = retry_after_seconds(error)
         if wait > MAX_REPLY_WAIT:
@@ -134,7 +143,7 @@ async def reply(
             "reply throttled, sending again chat=%s retry_after=%.1f", message.chat.id, wait
         )
         await asyncio.sleep(wait)
-        return await message.reply_text(text, reply_markup=reply_markup, do_quote=quote)
+        return await message.reply_text(text, reply_markup=reply_markup, reply_parameters=quote)
 
 
 async def reply_in_parts(update: Update, text: str) -> None:

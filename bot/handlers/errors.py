@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.delivery.limiter import SendAbandoned
 from bot.delivery.send import is_network_fault
+from bot.handlers.common import quote_in_groups
 from bot.handlers.texts import texts_for
 from bot.logs import error_summary
 
@@ -79,6 +80,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
         elif update.effective_message is not None and update.effective_chat is not None:
-            await update.effective_message.reply_text(text)
+            message = update.effective_message
+            await message.reply_text(text, reply_parameters=quote_in_groups(message))
     except TelegramError as answer_error:  # e.g. the callback was already answered
         log.warning("could not tell the user about the error: %s", error_summary(answer_error))

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import telegram
 from sqlmodel import Session, select
 
 from bot import storage
@@ -685,6 +686,24 @@ async def test_commands_work_in_groups_with_the_bot_name(
     assert "“GPT”" in await supergroup.answer("/subscribe@test_bot GPT")
     (listing,) = await supergroup.say("/issues@test_bot")
     assert len(buttons(listing)) == 4
+
+
+async def test_a_command_deleted_before_the_answer_is_still_answered(
+    fakegram: Fakegram, running_bot: BotProcess, ptb_bot: telegram.Bot
+) -> None:
+    # Groups often have a cleaner bot that deletes commands at once; the answer then quotes
+    # nothing, and Telegram refuses a reply to a missing message unless told it may go alone.
+    await fakegram.create_user(2051, "Ann", "en")
+    await fakegram.create_group(-1002050, [2051], title="Tidy", chat_type="supergroup")
+    await set_bot_status(fakegram, -1002050, 2051, "administrator")  # may delete messages
+    running_bot.stop()  # the command waits for the bot, as when the bot is busy or restarting
+    update = await fakegram.send_text(2051, "/help", chat_id=-1002050)
+    await ptb_bot.delete_message(-1002050, update["message"]["message_id"])
+    since = await Chat(fakegram, 2051, chat_id=-1002050).last_seq()
+    running_bot.start()
+    (answer,) = await fakegram.wait_for_messages(1, -1002050, since, timeout=15)
+    assert "/subscribe" in answer["text"]
+    assert "Traceback" not in running_bot.log()
 
 
 async def test_only_a_groups_admins_change_what_it_gets(
