@@ -29,6 +29,7 @@ from bot.handlers.texts import Texts
 MAX_CALLBACK_BYTES = 64
 MAX_BUTTON_TITLE = 48  # characters of an item title on a button; the full title is in the text
 DIGEST_PREFIX = "#"
+MAX_NUMBER = 2**31 - 1  # an INTEGER column's largest value, on PostgreSQL too
 
 
 @dataclass(frozen=True)
@@ -138,25 +139,35 @@ def decode(data: str | None) -> Callback | None:
         return SendIssue(rest)
     if kind == "t":
         issue_id, _, number = rest.rpartition(":")
-        if issue_id and number.isdigit():
-            return SendItem(issue_id, int(number))
+        if issue_id and (item := _number(number)) is not None:
+            return SendItem(issue_id, item)
     if kind == "s":
         page, _, ref = rest.partition(":")
-        if page.isdigit() and ref:
-            return ShowSearchPage(int(page), ref)
-    if kind == "l" and rest.isdigit():
-        return ShowIssuesPage(int(rest))
+        if (page_number := _number(page)) is not None and ref:
+            return ShowSearchPage(page_number, ref)
+    if kind == "l" and (page_number := _number(rest)) is not None:
+        return ShowIssuesPage(page_number)
     if kind == "a" and rest in ("", "l"):
         return SubscribeAll(in_list=rest == "l")
     if kind == "u":
         subscription_id, _, check = rest.partition(":")
-        if subscription_id.isdigit() and check:
-            return DropSubscription(int(subscription_id), check)
+        if (subscription := _number(subscription_id)) is not None and check:
+            return DropSubscription(subscription, check)
     if kind == "n":
         notice_id, _, drop = rest.partition(":")
-        if notice_id.isdigit() and drop in ("", "x"):
-            return ConfirmNotice(int(notice_id), send=not drop)
+        if (notice := _number(notice_id)) is not None and drop in ("", "x"):
+            return ConfirmNotice(notice, send=not drop)
     return None
+
+
+def _number(text: str) -> int | None:
+    """A number this bot could have put in a button, else None. A modified client can send any
+    data: str.isdigit() takes "²", which int() refuses, and the ids and pages are database
+    INTEGERs, which a number past MAX_NUMBER overflows (a traceback, not "no longer works")."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_NUMBER else None
 
 
 def query_ref(query: str, pages: int) -> str:

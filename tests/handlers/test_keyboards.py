@@ -56,6 +56,20 @@ def test_unknown_data_decodes_to_none(data: str | None) -> None:
     assert keyboards.decode(data) is None
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        # A modified client can send any data with a tap. Digits Python's int() refuses, or
+        # numbers past a database integer, raised in the handler (ValueError, OverflowError).
+        *("s:²:GPT", "l:²", "t:20210305:²", "u:١٧:abc", "n:²"),
+        *("s:99999999999999999999:GPT", "l:99999999999999999999", "t:20210305:1" + "0" * 20),
+        *("u:99999999999999999999:abc", "n:99999999999999999999"),
+    ],
+)
+def test_forged_numbers_decode_to_none(data: str) -> None:
+    assert keyboards.decode(data) is None
+
+
 def test_encode_refuses_data_over_64_bytes() -> None:
     with pytest.raises(ValueError, match="64 bytes"):
         keyboards.encode(ShowSearchPage(0, "长" * 30))
