@@ -9,7 +9,7 @@ import telegram
 from sqlmodel import Session
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import storage
@@ -127,7 +127,8 @@ async def reply(
 
     Replies take their slot from the same pacer as broadcasts (PacerRateLimiter), so they
     seldom meet Telegram's flood limits; when they do (another client of the same bot, say),
-    the reply waits as asked and goes once more. Any other error goes to the error handler.
+    the reply waits as asked and goes once more. A group that became a supergroup after the
+    command was sent gets the answer there. Any other error goes to the error handler.
     """
     message = update.effective_message
     if message is None:
@@ -135,6 +136,12 @@ async def reply(
     quote = quote_in_groups(message)
     try:
         return await message.reply_text(text, reply_markup=reply_markup, reply_parameters=quote)
+    except ChatMigrated as error:
+        # The command stays in the old group, so the answer cannot quote it.
+        log.info("reply follows the migration old=%s new=%s", message.chat.id, error.new_chat_id)
+        return await message.get_bot().send_message(
+            error.new_chat_id, text, reply_markup=reply_markup
+        )
     except RetryAfter as error:
         wait = retry_after_seconds(error)
         if wait > MAX_REPLY_WAIT:

@@ -706,6 +706,22 @@ async def test_a_command_deleted_before_the_answer_is_still_answered(
     assert "Traceback" not in running_bot.log()
 
 
+async def test_a_command_sent_just_before_its_group_became_a_supergroup_is_answered_there(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    await fakegram.create_user(2061, "Ann", "en")
+    await fakegram.create_group(-2060, [2061], title="Growing")
+    running_bot.stop()  # the command waits for the bot while the group is upgraded
+    await fakegram.send_text(2061, "/help", chat_id=-2060)
+    await fakegram.migrate(-2060, -1002060)
+    running_bot.start()
+    # Telegram refuses the answer in the old group and names the supergroup: it goes there.
+    (answer,) = await fakegram.wait_for_messages(1, -1002060, timeout=15)
+    assert "/subscribe" in answer["text"]
+    assert await fakegram.messages(-2060) == []
+    assert "Traceback" not in running_bot.log()
+
+
 async def test_only_a_groups_admins_change_what_it_gets(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
