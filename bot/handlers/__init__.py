@@ -60,7 +60,11 @@ def register_handlers(app: Application) -> None:
         app.add_handler(CommandHandler(name, callback, filters=new_messages))
 
     # Plain text in a private chat searches the archive (in groups people talk to each other).
-    typed = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & new_messages
+    # Not an inline answer posted here (`@botname GPT` typed in this chat, as the help says
+    # works in any): that is an item the reader picked, not words to look for.
+    typed = (
+        filters.TEXT & ~filters.COMMAND & ~filters.VIA_BOT & filters.ChatType.PRIVATE & new_messages
+    )
     app.add_handler(MessageHandler(typed, archive.text_search))
 
     # 4. Inline buttons (issues, search pages, subscriptions); every callback query is
