@@ -63,7 +63,6 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # A chat that follows nothing yet gets a button for what most readers want.
         new = not storage.subscriptions_of(session, chat_id)
     message = update.effective_message
-    user = update.effective_user
     chat = update.effective_chat
     searching = (
         chat is not None
@@ -73,13 +72,22 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if searching and not new:  # a reader who knows the bot: straight to the point
         await reply(update, t.search_prompt)
         return
-    name = display_name(user.first_name if user else None, chat.title if chat else None)
+    name = greeted_name(update)
     markup = keyboards.greeting_keyboard(t) if new else None
     admin = _editor_in_private(update, services)
     text = help_text(t, name=name, admin=admin, bot_name=inline_name(context.bot))
     await reply(update, text, markup)
     if searching:
         await reply(update, t.search_prompt)
+
+
+def greeted_name(update: Update) -> str:
+    """Whom /start greets, as HTML: the sender, or the chat an anonymous admin or a linked
+    channel writes as (Telegram's `from` is then a placeholder: "Group", "Channel")."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is not None and message.sender_chat is not None:
+        return display_name(None, message.sender_chat.title)
+    return display_name(user.first_name if user else None, chat.title if chat else None)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
