@@ -29,6 +29,7 @@ from bot.handlers.texts import Texts, texts_for
 from bot.handlers.views import (
     command_argument,
     is_news,
+    named_issues,
     normalize_issue_id,
     problem_text,
     push_text,
@@ -97,30 +98,34 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Deliver an issue to every subscriber now."""
+    """Deliver an issue (or each of several: `/push 20210305 20210219`) to every subscriber
+    now."""
     t = texts_of(update, context)
     message = update.effective_message
-    issue_id = normalize_issue_id(command_argument(message.text or "") if message else "")
+    argument = command_argument(message.text or "") if message else ""
+    wanted = named_issues(argument) or [normalize_issue_id(argument)]
     services = services_of(context)
-    count: int | None = None
-    if issue_id:
-        try:
-            count = services.push(issue_id)
-        except KeyError:  # unknown id: answered below with the valid ones
-            count = None
-    if count is not None:
-        pending = 0
-        if not count:  # nothing new to queue: every chat has it, or it is still on its way
-            with services.session() as session:
-                pending = storage.pending_count(session, issue_id)
-        await reply(update, push_text(t, issue_id, queued=count, pending=pending))
+    answers = [_push_one(services, t, issue_id) for issue_id in wanted if issue_id]
+    if answers:
+        await reply(update, "\n".join(answers))
         return
     with services.session() as session:
         ids = storage.issue_ids(session)
-    if issue_id:
-        await reply(update, unknown_issue_text(t, issue_id, ids))
-    else:
-        await reply(update, usage_with_example(t.push_usage, t, ids))
+    await reply(update, usage_with_example(t.push_usage, t, ids))
+
+
+def _push_one(services: Services, t: Texts, issue_id: str) -> str:
+    """Push one issue; what /push answers for it."""
+    try:
+        queued = services.push(issue_id)
+    except KeyError:  # unknown id (or a year or month, which no push takes)
+        with services.session() as session:
+            return unknown_issue_text(t, issue_id, storage.issue_ids(session))
+    pending = 0
+    if not queued:  # nothing new to queue: every chat has it, or it is still on its way
+        with services.session() as session:
+            pending = storage.pending_count(session, issue_id)
+    return push_text(t, issue_id, queued=queued, pending=pending)
 
 
 async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

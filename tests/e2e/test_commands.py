@@ -968,6 +968,10 @@ async def test_admin_stats_reload_and_push(fakegram: Fakegram, running_bot: BotP
     )
     assert left is not None, again  # not "every subscriber already has" it: some are to come
     assert 0 < int(left.group(1)) <= len(pending)
+    # Several at once: each is pushed, or said to be unknown, on a line of its own.
+    pushed, unknown_line, _ = (await admin.answer("/push 20210305 19990101")).splitlines()
+    assert pushed.startswith("📤 Issue 20210305: ")
+    assert unknown_line.startswith("There is no issue 19990101")
 
 
 async def test_a_notice_nobody_would_get_or_too_long_for_telegram_is_not_drafted(
