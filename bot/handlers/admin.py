@@ -21,7 +21,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 
 from bot import storage
 from bot.content.problems import FileProblem
-from bot.content.split import TEXT_LIMIT, split_html, visible_length
+from bot.content.split import TEXT_LIMIT, split_html, visible_length, visible_text
 from bot.delivery.send import ChatGone, classify_error
 from bot.handlers import keyboards
 from bot.handlers.common import reply, reply_in_parts, services_of, show_in_place, texts_of
@@ -43,6 +43,7 @@ from bot.handlers.views import (
 from bot.ingest import MAX_ISSUE_BYTES, ScanReport
 from bot.logs import error_summary
 from bot.services import Services
+from bot.storage.text import without_invisible
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     # text_html turns the admin's own bold, links… into Telegram HTML and escapes the rest.
     notice = command_argument(message.text_html) if message and message.text else ""
-    if not notice:
+    if not without_invisible(visible_text(notice)).strip():  # nothing a reader would see
         await reply(update, t.broadcast_usage)
         return
     chat = update.effective_chat

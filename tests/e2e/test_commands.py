@@ -987,6 +987,8 @@ async def test_a_notice_nobody_would_get_or_too_long_for_telegram_is_not_drafted
     # 2100 code points, but 4200 UTF-16 units, as Telegram's limit is counted to be safe.
     emoji = await admin.answer("/broadcast " + "😀" * 2100)
     assert emoji == "The notice is too long: 4200 characters, at most 4096."
+    invisible = await admin.answer("/broadcast \u200b\u2060")  # pasted, nothing to see
+    assert "/broadcast Hello" in invisible  # how to use it, as for no text at all
     with database(running_bot)() as session:
         assert session.exec(select(storage.Notice)).all() == []
 
