@@ -51,6 +51,7 @@ from bot.handlers.views import (
     empty_period_text,
     issue_period,
     issues_text,
+    mistyped_command,
     named_issues,
     normalize_issue_id,
     page_count,
@@ -244,9 +245,15 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def text_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Plain text in a private chat is a search: typing GPT is /search GPT."""
+    """Plain text in a private chat is a search: typing GPT is /search GPT. A command typed
+    with a full-width slash (a Chinese input method's) is pointed to instead."""
     message = update.effective_message
-    await _search(update, context, (message.text or "") if message else "", typed=True)
+    text = (message.text or "") if message else ""
+    if command := mistyped_command(text):
+        t = texts_of(update, context)
+        await reply(update, t.mistyped_command.format(command=html.escape(command)))
+        return
+    await _search(update, context, text, typed=True)
 
 
 async def _search(

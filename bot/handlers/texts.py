@@ -123,6 +123,7 @@ class Texts:
     search_line: str
     search_expired: str
     text_search_hint: str
+    mistyped_command: str
     previous: str
     next: str
     admin_only: str
@@ -277,6 +278,10 @@ EN = Texts(
     search_line="{position}. {title} <i>({issue_id} #{number})</i>",
     search_expired="This search has expired; please search again.",
     text_search_hint="(What you write to me is searched in the archive; /help lists the commands.)",
+    mistyped_command=(
+        "That “／” is a full-width slash, so Telegram saw no command in it. Send {command}"
+        " with “/”."
+    ),
     previous="‹ Previous",
     next="Next ›",
     admin_only="Sorry, this is for the newsletter's editors only.",
@@ -444,6 +449,7 @@ ZH = Texts(
     search_line="{position}. {title} <i>（{issue_id} 第 {number} 条）</i>",
     search_expired="这次搜索已过期，请重新搜索。",
     text_search_hint="（发给我的文字会在往期中搜索；/help 查看全部命令。）",
+    mistyped_command="“／”是全角斜杠，Telegram 不会把它当作命令。请用半角“/”发送 {command}。",
     previous="‹ 上一页",
     next="下一页 ›",
     admin_only="抱歉，此功能仅供简报编辑使用。",

@@ -522,6 +522,21 @@ def command_argument(text: str) -> str:
     return text.lstrip()[len(parts[0]) :].strip()
 
 
+# A slash typed in a Chinese input method is full-width ("／latest"): NFKC makes it "/",
+# but Telegram sees no command in it.
+_LOOKALIKE_COMMAND = re.compile(r"/\s*([a-z]+)(?:@\w+)?(?=\s|$)(.*)", re.S | re.I)
+
+
+def mistyped_command(text: str) -> str | None:
+    """The reader command `text` meant when it begins with a slash Telegram does not take
+    for one (`／latest`, `／ＩＳＳＵＥ 20210305`), as it should be sent; else None."""
+    plain = without_invisible(unicodedata.normalize("NFKC", text)).strip()
+    match = _LOOKALIKE_COMMAND.match(plain)
+    if text.lstrip().startswith("/") or not match or match[1].lower() not in USER_COMMANDS:
+        return None
+    return f"/{match[1].lower()} {match[2].strip()}".strip()
+
+
 def command_addressee(text: str) -> str | None:
     """The bot a command names (`/foo@ai_brief_bot` → `ai_brief_bot`); None when it names none."""
     parts = text.split(maxsplit=1)

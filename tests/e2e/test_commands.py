@@ -629,6 +629,9 @@ async def test_bad_searches_get_helpful_replies(
     unknown = await chat.answer("/issue " + "9" * 4000)  # echoed back, but not all of it
     assert "There is no issue" in unknown
     assert len(unknown) < 400
+    mistyped = await chat.answer("／latest")  # a Chinese input method's slash: no command
+    assert mistyped.startswith("That “／” is a full-width slash")
+    assert mistyped.endswith("Send /latest with “/”.")
 
 
 async def test_a_reply_telegram_throttles_is_sent_after_the_wait(

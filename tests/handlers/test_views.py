@@ -88,6 +88,27 @@ def test_command_addressee(text: str, addressee: str | None) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("／latest", "/latest"),  # a Chinese input method's slash
+        ("／ＩＳＳＵＥ　２０２１０３０５", "/issue 20210305"),  # full-width letters and digits too
+        (" ／Search GPT-4o ", "/search GPT-4o"),
+        ("／latest@test_bot", "/latest"),
+        ("／ latest", "/latest"),
+        ("／latestx", None),  # no such command: a search
+        ("／stats", None),  # not a reader's command
+        ("/latest", None),  # Telegram took that one for a command
+        ("GPT", None),
+        ("", None),
+    ],
+)
+def test_a_command_typed_with_a_full_width_slash_is_recognised(
+    text: str, meant: str | None
+) -> None:
+    assert views.mistyped_command(text) == meant
+
+
+@pytest.mark.parametrize(
     ("text", "issue_id"),
     [
         ("20210305", "20210305"),
