@@ -63,10 +63,17 @@ def images_in(tokens: Sequence[Token]) -> list[Image]:
 _IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 
 
+# A character reference with its `;`. Python's unescape also takes legacy names without one,
+# which HTML5 leaves alone in attributes: `&timestamp=` would become `×tamp=`.
+_CHARACTER_REFERENCE = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
 def img_sources(html: str) -> list[str]:
     # An attribute's value is HTML: `&amp;` in it stands for `&` in the URL.
     return [
-        unescape(next(g for g in match.groups() if g is not None))
+        _CHARACTER_REFERENCE.sub(
+            lambda ref: unescape(ref[0]), next(g for g in match.groups() if g is not None)
+        )
         for match in _IMG_SRC.finditer(html)
     ]
 

@@ -229,6 +229,18 @@ def test_an_html_img_src_is_read_with_its_entities_decoded() -> None:
     assert item.images[0].is_animation
 
 
+def test_an_html_img_src_keeps_parameters_named_like_entities() -> None:
+    # `&times` and `&copy` are entities without their `;` to Python's unescape, not to HTML5.
+    text = (
+        "> 导读：本期为 AI 简报 20210305 期\n\n# 1. [标题](https://example.com/1)\n\n"
+        '<img src="https://x.example/a.png?w=1&timestamp=16&copy=1&amp;region=cn">\n'
+    )
+    (item,) = parse_issue(text).items
+    assert [image.url for image in item.images] == [
+        "https://x.example/a.png?w=1&timestamp=16&copy=1&region=cn"
+    ]
+
+
 def test_a_bare_url_in_the_more_links_is_a_link_too() -> None:
     text = (
         "> 导读：本期为 AI 简报 20210305 期\n\n# 1. [标题](https://example.com/1)\n\n正文\n\n"
