@@ -95,7 +95,14 @@ async def _start(application: Application) -> None:  # type: ignore[type-arg]
     def scan_now() -> None:
         # Scans run on the sending instance only: its first one, at start or on taking over
         # from a dead sender, is due now, not a whole SCAN_INTERVAL later.
-        jobs.run_once(_scan_job, when=0.0, name="scan on election")
+        # Never "missed": at start the election may come before the job queue runs (a
+        # webhook's setWebhook retries), past APScheduler's default second of grace.
+        jobs.run_once(
+            _scan_job,
+            when=0.0,
+            name="scan on election",
+            job_kwargs={"misfire_grace_time": None},
+        )
 
     sender = Sender(
         application.bot,

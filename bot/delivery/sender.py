@@ -198,7 +198,10 @@ class Sender:
         self._pacer.pause(time.monotonic() + TAKEOVER_QUIET)
         await asyncio.to_thread(self._release_stale_leases)
         if self._on_elected is not None:
-            self._on_elected()
+            try:
+                self._on_elected()
+            except Exception:  # a scan not scheduled must not end the sending
+                log.exception("the election callback failed")
         heartbeat = asyncio.create_task(self._heartbeat(), name="sender-heartbeat")
         done_writing = asyncio.Event()
         writer = asyncio.create_task(self._write_loop(done_writing), name="sender-writer")
