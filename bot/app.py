@@ -18,8 +18,9 @@ from bot.delivery.sender import Sender, in_flight_limit
 from bot.handlers.admin import tell_editors
 from bot.handlers.views import plain_scan_text
 from bot.ingest import ScanReport, publish_pending
-from bot.logs import error_summary, log_database_failure
+from bot.logs import error_summary
 from bot.services import Services
+from bot.storage.faults import log_database_failure
 
 log = logging.getLogger(__name__)
 

@@ -66,21 +66,3 @@ def quiet_handled_faults() -> None:
     logger = logging.getLogger(PTB_REQUEST_LOGGER)
     if not any(isinstance(f, InvalidJsonFilter) for f in logger.filters):
         logger.addFilter(InvalidJsonFilter())
-
-
-def is_database_fault(error: BaseException) -> bool:
-    """A lost or refused database connection, or SQLite busy past its timeout: the server or
-    the network, not the bot, and the next try may well succeed."""
-    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-
-    return isinstance(error, OperationalError | InterfaceError | DisconnectionError)
-
-
-def log_database_failure(logger: logging.Logger, what: str, error: BaseException) -> None:
-    """`what` failed and will be tried again: one WARNING line for a database fault (the
-    driver's reason, not the SQL), an ERROR with the traceback for anything else."""
-    if is_database_fault(error):
-        reason = getattr(error, "orig", None) or error  # SQLAlchemy's text repeats the SQL
-        logger.warning("%s error=%r", what, error_summary(reason))
-    else:
-        logger.error("%s", what, exc_info=error)

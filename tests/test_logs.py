@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from telegram.error import NetworkError, TelegramError
 
 from bot.logs import (
     PTB_REQUEST_LOGGER,
     InvalidJsonFilter,
     error_summary,
-    log_database_failure,
     one_line,
     quiet_handled_faults,
 )
@@ -100,37 +97,3 @@ async def test_without_the_filter_ptb_logs_a_502_page_at_error(
     (record,) = [r for r in caplog.records if r.name == PTB_REQUEST_LOGGER]
     assert record.levelno == logging.ERROR
     assert record.exc_info
-
-
-def _database_error(tmp_path: Path) -> Exception:
-    """What SQLAlchemy raises when the database cannot be reached (here: no such folder)."""
-    engine = create_engine(f"sqlite:///{tmp_path / 'gone' / 'bot.db'}")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:
-        return error
-    raise AssertionError("the database was reachable")
-
-
-def test_a_database_fault_is_one_warning_with_the_drivers_reason(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    log = logging.getLogger("test.sender")
-    log_database_failure(log, "claiming deliveries failed; retrying", _database_error(tmp_path))
-    (record,) = caplog.records
-    assert record.levelno == logging.WARNING
-    assert record.exc_info is None
-    assert record.getMessage() == (
-        "claiming deliveries failed; retrying error='unable to open database file'"
-    )
-
-
-def test_any_other_failure_is_an_error_with_its_traceback(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    log_database_failure(logging.getLogger("test.sender"), "scan failed", KeyError("issue"))
-    (record,) = caplog.records
-    assert record.levelno == logging.ERROR
-    assert record.exc_info is not None
-    assert record.getMessage() == "scan failed"

@@ -54,7 +54,7 @@ from bot.delivery.send import (
     classify_error,
     send,
 )
-from bot.logs import log_database_failure
+from bot.storage.faults import log_database_failure
 from bot.storage.leader import SenderLock
 from bot.storage.models import Delivery, utcnow
 from bot.storage.outbox import mark_sent_many

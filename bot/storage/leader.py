@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from bot.storage.faults import database_reason
+
 log = logging.getLogger(__name__)
 
 # Two-int advisory key space: (this constant, hash of the schema), so two deployments sharing
@@ -85,7 +87,7 @@ class AdvisoryLock:
                 ).scalar_one()
             )
         except DBAPIError as error:
-            log.warning("sender election failed error=%r", _first_line(error))
+            log.warning("sender election failed error=%r", database_reason(error))
             self._drop_connection()
         return self._held
 
@@ -96,7 +98,7 @@ class AdvisoryLock:
             self._connection.execute(text("SELECT 1"))
         except DBAPIError as error:
             # The server ends the session with the connection, and the lock with it.
-            log.warning("sender lock connection lost error=%r", _first_line(error))
+            log.warning("sender lock connection lost error=%r", database_reason(error))
             self._drop_connection()
         return self._held
 
@@ -123,8 +125,3 @@ def sender_lock(engine: Engine) -> SenderLock:
     if engine.dialect.name == "postgresql":
         return AdvisoryLock(engine)
     return LocalLock()
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(getattr(error, "orig", error)).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
