@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import storage
@@ -196,7 +196,7 @@ def _store_notice(session: Session, text: str, status: NoticeStatus) -> int:
 @dataclass(frozen=True)
 class NoticeOutcome:
     """What confirming a drafted notice did: queued it for `queued` chats (0 when dropped), or
-    found it `gone` (dropped, too old or never made) or `sent_before` (to `queued` chats)."""
+    found it `gone` (dropped, too old or never made) or `sent_before`."""
 
     queued: int = 0
     gone: bool = False
@@ -226,11 +226,7 @@ def confirm_notice(
     if claimed:
         return NoticeOutcome()
     status = session.exec(select(notices.status).where(col(notices.id) == notice_id)).first()
-    if status != NoticeStatus.SENT:
-        return NoticeOutcome(gone=True)
-    # A second tap is told what the first one did: the count it replaces stays in view.
-    queued = session.exec(select(func.count()).where(col(Delivery.notice_id) == notice_id)).one()
-    return NoticeOutcome(queued=queued, sent_before=True)
+    return NoticeOutcome(sent_before=status == NoticeStatus.SENT, gone=status != NoticeStatus.SENT)
 
 
 class MessageBook:

@@ -167,12 +167,12 @@ async def _confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     assert isinstance(pressed, keyboards.ConfirmNotice)  # archive.button dispatches on it
     t = texts_of(update, context)
     outcome = services_of(context).confirm_notice(pressed.notice_id, send=pressed.send)
+    if outcome.sent_before:  # a second tap: the first one's answer, with its count, stays
+        await query.answer(t.broadcast_sent_before)
+        return
     await query.answer()
     if outcome.gone:
         await show_in_place(query, t.broadcast_gone)
-        return
-    if outcome.sent_before:
-        await show_in_place(query, t.broadcast_sent_before.format(count=outcome.queued))
         return
     if pressed.send:
         log.info("notice broadcast notice=%d chats=%d", pressed.notice_id, outcome.queued)
