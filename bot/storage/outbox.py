@@ -98,10 +98,9 @@ def _insert_many(
         # then checks each claimed row's chat head along the wrong index, reading every
         # pending row: 1.3 s per claim at 5 M rows, against 4 ms (bench_outbox --history).
         # ANALYZE samples a fixed number of rows (this transaction's own included) and takes
-        # no lock that writers wait for. Its lock, held to commit, excludes another ANALYZE
-        # (autovacuum's, a concurrent enqueue's): that one counts the rows too, so skip
-        # rather than wait, and two enqueues never wait on each other's.
-        connection.execute(text("ANALYZE (SKIP_LOCKED) deliveries"))
+        # no lock that writers wait for. It waits for another ANALYZE (autovacuum's yields
+        # within a second); skipping would leave these rows uncounted, as no other sees them.
+        connection.execute(text("ANALYZE deliveries"))
     return inserted
 
 

@@ -293,23 +293,3 @@ def test_a_broadcast_leaves_postgresql_statistics_that_know_its_rows(outbox: Ses
         "AND tablename = 'deliveries' AND attname = 'status'"
     )
     assert "pending" in outbox.exec(statistics).one()[0]  # type: ignore[call-overload]
-
-
-def test_a_broadcast_does_not_wait_for_an_analyze_under_way(
-    outbox: Session, engine: Engine
-) -> None:
-    """Another ANALYZE of the outbox (autovacuum's, a second enqueue's) holds its lock until
-    it commits; the broadcast's own, skipped meanwhile, must not wait on it."""
-    if outbox.get_bind().dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's ANALYZE")
-    chats = range(10, 260)
-    for chat_id in chats:
-        upsert_chat(outbox, chat_id, chat_type="private")
-    outbox.commit()
-    with engine.connect() as other:
-        other.execute(text("ANALYZE deliveries"))  # in a transaction not yet committed
-        outbox.exec(text("SET LOCAL lock_timeout = '2s'"))  # type: ignore[call-overload]
-        queued = enqueue_deliveries(outbox, "20210305", {chat_id: range(4) for chat_id in chats})
-        outbox.commit()
-        other.rollback()
-    assert queued == 1000
