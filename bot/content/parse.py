@@ -302,13 +302,16 @@ def _other_links(tokens: Sequence[Token]) -> list[Link]:
 
 def _bare_other_links(line: str) -> list[Link]:
     """A 其他 line that gives its link as a bare URL (`论文：https://… | 来源`): the words
-    before it are its title, else the URL itself; what follows `|` is the source."""
+    before it (since the URL before, if any) are its title, else the URL itself; what follows
+    the last URL after `|` is that link's source."""
     links = []
-    for bare in find_bare_urls(line):
+    bares = find_bare_urls(line)
+    for position, bare in enumerate(bares):
         if not (url := clean_url(bare.url)):
             continue
-        title = line[: bare.start].strip().rstrip(":：").strip()
-        after = line[bare.end :]
+        start = bares[position - 1].end if position else 0
+        title = _SOURCE_SEPARATOR.sub("", line[start : bare.start]).strip().rstrip(":：").strip()
+        after = line[bare.end :] if position == len(bares) - 1 else ""
         source = _SOURCE_SEPARATOR.sub("", after).strip() if _SOURCE_MARK.match(after) else ""
         links.append(Link(text=title or url, url=url, source=source))
     return links

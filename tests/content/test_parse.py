@@ -246,10 +246,14 @@ def test_a_bare_url_in_the_more_links_is_a_link_too() -> None:
         "> 导读：本期为 AI 简报 20210305 期\n\n# 1. [标题](https://example.com/1)\n\n正文\n\n"
         "# 其他\n\n- 论文：https://arxiv.org/abs/1?utm_source=x | 来源甲\n"
         "- [链接](https://b.example/2) | 来源乙\n- https://c.example/3\n"
+        "- 论文：https://d.example/4 | 代码：https://e.example/5 | 来源丙\n"
     )
     links = parse_issue(text).other_links
     assert [(link.text, link.url, link.source) for link in links] == [
         ("论文", "https://arxiv.org/abs/1", "来源甲"),
         ("链接", "https://b.example/2", "来源乙"),
         ("https://c.example/3", "https://c.example/3", ""),
+        # Two on a line: each its own title; the source follows the last.
+        ("论文", "https://d.example/4", ""),
+        ("代码", "https://e.example/5", "来源丙"),
     ]
