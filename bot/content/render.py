@@ -153,10 +153,9 @@ class TelegramRenderer(RendererHTML):
             return ""
         content = tokens[idx].content
         if state.links:  # already inside a link: no links within links
-            url = state.link_urls[-1]
             # A link whose text spells its URL (`<https://…>`) shows the URL it now goes to,
             # not the tracking parameters and http:// it was written with.
-            return text_html(url if url and clean_url(content) == url else content)
+            return text_html(_spelled_url(content, state.link_urls[-1]) or content)
         # CommonMark leaves `**粗体。**后文` unparsed (the closing `**` follows punctuation and
         # precedes a letter), which is common in Chinese: bold such pairs here.
         pieces = _UNPARSED_BOLD.split(content)
@@ -230,6 +229,16 @@ class TelegramRenderer(RendererHTML):
 
 
 _RENDERER = TelegramRenderer()
+
+
+def _spelled_url(text: str, url: str | None) -> str | None:
+    """`url` when `text` is nothing but a URL that cleans to it, else None (text that also
+    has words, even words inside a tracking parameter's value, keeps them)."""
+    spelled = text.strip()
+    bares = find_bare_urls(spelled)
+    if url and len(bares) == 1 and bares[0].url == spelled and clean_url(spelled) == url:
+        return url
+    return None
 
 
 def _has_text(children: Sequence[Token], open_index: int) -> bool:

@@ -359,6 +359,14 @@ def test_a_link_that_spells_its_url_shows_the_cleaned_url(source: str) -> None:
     assert render_blocks(source) == [f'见 <a href="{clean}">{clean}</a> 一文']
 
 
+def test_a_link_whose_text_has_words_beside_its_url_keeps_them() -> None:
+    # "点此" would be part of a utm_source value to clean_url, which drops that parameter.
+    source = "[https://x.example/p?utm_source=a 点此](https://x.example/p)"
+    assert render_blocks(source) == [
+        '<a href="https://x.example/p">https://x.example/p?utm_source=a 点此</a>'
+    ]
+
+
 def test_a_link_around_an_image_only_still_shows_its_link() -> None:
     # The image goes as a photo; the link it wrapped must not become an empty <a> that
     # Telegram drops, counting as shown so that the next mention of it is no link either.
