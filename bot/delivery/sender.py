@@ -308,11 +308,12 @@ class Sender:
 
     async def _idle(self) -> None:
         if not self._in_flight and not self._outcomes and not self._owned:
-            await self._report_progress(force=True)
+            pending = await self._report_progress(force=True)
             # Waiting for deliveries due later (a retry, a group's per-minute limit) is part
             # of the same broadcast; once none is left, the next one counts from zero.
-            counted = self._progress.counts != (0, 0, 0)
-            if not counted or await asyncio.to_thread(self._pending_count) == 0:
+            if self._progress.counts != (0, 0, 0) and pending is None:
+                pending = await asyncio.to_thread(self._pending_count)
+            if self._progress.counts == (0, 0, 0) or pending == 0:
                 self._progress = _Progress()
         await self._wait_for_wake(IDLE_POLL)
 
@@ -472,25 +473,28 @@ class Sender:
                 storage.mark_failed(session, delivery_id, reason, retry_at=retry_at)
         return ""
 
-    async def _report_progress(self, *, force: bool = False) -> None:
+    async def _report_progress(self, *, force: bool = False) -> int | None:
+        """Log a progress line when it is time and there is news; returns the pending count
+        it gave (None: no line, or the database could not say)."""
         progress = self._progress
         now = time.monotonic()
         if not force and now - progress.last_report < PROGRESS_EVERY:
-            return
+            return None
         progress.last_report = now
         if progress.counts == progress.reported:
-            return  # nothing new since the last line (nothing at all, at first)
+            return None  # nothing new since the last line (nothing at all, at first)
+        progress.reported = sent, failed, uncertain = progress.counts
         pending = await asyncio.to_thread(self._pending_count)
-        progress.reported = progress.counts
         elapsed = max(now - progress.started, 1e-9)
         log.info(
             "delivery progress sent=%d failed=%d uncertain=%d pending=%s rate=%.1f/s",
-            progress.sent,
-            progress.failed,
-            progress.uncertain,
+            sent,
+            failed,
+            uncertain,
             "?" if pending is None else pending,
-            progress.sent / elapsed,
+            sent / elapsed,
         )
+        return pending
 
     def _pending_count(self) -> int | None:
         """Deliveries still to send; None when the database cannot say (the progress line
