@@ -197,6 +197,8 @@ class TelegramRenderer(RendererHTML):
         state = _state(env)
         url = clean_url(str(tokens[idx].attrGet("href") or ""))
         emit = bool(url) and not state.links and url not in state.seen_urls
+        if url is not None and _image_links_to_itself(tokens, idx, url):
+            emit = False  # the photo itself is what it leads to: nothing to show as text
         state.links.append(emit)
         state.link_urls.append(url)
         if not emit or url is None:
@@ -239,6 +241,15 @@ def _spelled_url(text: str, url: str | None) -> str | None:
     if url and len(bares) == 1 and bares[0].url == spelled and clean_url(spelled) == url:
         return url
     return None
+
+
+def _image_links_to_itself(children: Sequence[Token], open_index: int, url: str) -> bool:
+    """Whether the link opened at `open_index` holds only an image of `url` (a full-size
+    picture behind its thumbnail)."""
+    inside = children[open_index + 1 : open_index + 3]
+    return [t.type for t in inside] == ["image", "link_close"] and clean_url(
+        str(inside[0].attrGet("src") or "")
+    ) == url
 
 
 def _has_text(children: Sequence[Token], open_index: int) -> bool:

@@ -107,8 +107,8 @@ async def push(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     wanted = named_issues(argument) or [normalize_issue_id(argument)]
     services = services_of(context)
     answers = [_push_one(services, t, issue_id) for issue_id in wanted if issue_id]
-    if answers:
-        await reply(update, "\n".join(answers))
+    if answers:  # one line per issue named: long only when many are, but then in parts
+        await reply_in_parts(update, "\n".join(answers))
         return
     with services.session() as session:
         ids = storage.issue_ids(session)

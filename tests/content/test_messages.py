@@ -367,6 +367,11 @@ def test_a_link_whose_text_has_words_beside_its_url_keeps_them() -> None:
     ]
 
 
+def test_an_image_linked_to_itself_adds_no_text() -> None:
+    source = "[![](https://x.example/full.png)](https://x.example/full.png)\n\n正文"
+    assert render_blocks(source) == ["正文"]
+
+
 def test_a_link_around_an_image_only_still_shows_its_link() -> None:
     # The image goes as a photo; the link it wrapped must not become an empty <a> that
     # Telegram drops, counting as shown so that the next mention of it is no link either.
