@@ -31,6 +31,7 @@ from bot.content import (
 from bot.content.messages import issue_messages, message_moves, new_parts
 from bot.content.problems import FileProblem, Problem
 from bot.content.types import Issue, OutgoingMessage
+from bot.storage.faults import log_database_failure
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -368,8 +369,8 @@ def publish_pending(services: Services, *, overdue_at: datetime | None = None) -
         try:
             with services.session() as session:
                 published[issue_id] = broadcast_issue(session, issue_id)
-        except Exception:
-            log.exception("issue not published issue=%s", issue_id)
+        except Exception as error:  # published at the next run: an outage is one line
+            log_database_failure(log, f"issue not published issue={issue_id}", error)
             continue
         log.info("issue published issue=%s deliveries=%d", issue_id, published[issue_id])
     if published:
