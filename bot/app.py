@@ -95,9 +95,9 @@ async def _start(application: Application) -> None:  # type: ignore[type-arg]
 
     def scan_now() -> None:
         # Scans run on the sending instance only: its first one, at start or on taking over
-        # from a dead sender, is due now, not a whole SCAN_INTERVAL later.
-        # Never "missed": at start the election may come before the job queue runs (a
-        # webhook's setWebhook retries), past APScheduler's default second of grace.
+        # from a dead sender, is due now, not a whole SCAN_INTERVAL later. Never "missed": at
+        # start the election may come before the job queue runs (setWebhook retrying a 429),
+        # past APScheduler's default second of grace.
         jobs.run_once(
             _scan_job,
             when=0.0,
