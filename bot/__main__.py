@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import IssueFormatError, UndecodableError, read_issue
 from bot.content.messages import issue_messages
-from bot.logs import quiet_handled_faults
+from bot.logs import SecretFilter, hide_secrets, quiet_handled_faults
 from bot.preview import format_preview
 from bot.storage import StorageError
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return _preview(args.file, html=args.html)
     try:
         settings = load_settings()  # LOG_LEVEL too, from the environment or `.env`
-        _configure_logging(settings.log_level)
+        _configure_logging(settings.log_level, settings.secrets())
         if args.command == "run":
             return _run(settings)
         if args.command == "webhook":
@@ -44,12 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error))
 
 
-def _configure_logging(level: str) -> None:
+def _configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    hide_secrets(secrets)  # PTB logs the Bot API URL, token included, at DEBUG
     # One line per HTTP request, and two per run of every scheduled job (a scan a minute), are
     # noise at INFO: half of all lines. A job that fails is still logged, as an error.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -95,14 +96,23 @@ def _webhook(settings: Settings) -> int:
 def _until_stopped(settings: Settings, serve: Callable[[], None]) -> int:
     """Serve until stopped; a Telegram that cannot be reached or refuses the token at start
     is one line and exit 1 (once running, the bot retries on its own)."""
-    from telegram.error import TelegramError
+    from telegram.error import InvalidToken, TelegramError
 
     ptb = logging.getLogger("telegram.ext")
     ptb.addFilter(_drop_start_failure)
+    where = f"Telegram at {settings.telegram_api_url}"
     try:
         serve()
+    except InvalidToken:
+        # PTB's text quotes the token; a 401 or 404 may as well be a wrong URL.
+        return _fail(
+            f"{where} refused BOT_TOKEN: check it, and that TELEGRAM_API_URL is the Bot API's "
+            "base URL, like https://api.telegram.org/bot"
+        )
     except TelegramError as error:
-        return _fail(f"cannot start with Telegram at {settings.telegram_api_url}: {error}")
+        # The text may hold the token (an InvalidURL built from URL and token).
+        hidden = SecretFilter(settings.secrets()).redact(str(error))
+        return _fail(f"cannot start with {where}: {hidden}")
     finally:
         ptb.removeFilter(_drop_start_failure)
     return 0

@@ -68,6 +68,16 @@ class Settings:
             return base[: -len("/bot")] + "/file/bot"
         return base.rstrip("/") + "/file/bot"
 
+    def secrets(self) -> tuple[str, ...]:
+        """What must never reach a log line: the token, the webhook secret, a database
+        password."""
+        try:
+            password = make_url(self.database_url).password
+        except ArgumentError:
+            password = None
+        values = (self.bot_token, self.webhook_secret, str(password) if password else None)
+        return tuple(value for value in values if value)
+
     def require_bot_token(self) -> str:
         """The token, or a ConfigError saying how to set it (only `run` needs one)."""
         if not self.bot_token:

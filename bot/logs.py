@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 MAX_REASON = 200  # characters of a reason, in a log line or the outbox's last_error
 
@@ -66,3 +67,44 @@ def quiet_handled_faults() -> None:
     logger = logging.getLogger(PTB_REQUEST_LOGGER)
     if not any(isinstance(f, InvalidJsonFilter) for f in logger.filters):
         logger.addFilter(InvalidJsonFilter())
+
+
+MIN_SECRET = 4  # shorter values would blank out ordinary words; no real token is so short
+
+
+class SecretFilter(logging.Filter):
+    """Replace secrets (the bot token, a database password) with `***` in every record.
+
+    PTB logs the Bot API URL, which holds the token, at DEBUG; a start that fails may carry
+    it in the error's text or traceback (an `InvalidURL` for a TELEGRAM_API_URL without a
+    path). Installed on the handlers, so records of every logger pass through it.
+    """
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s and len(s) >= MIN_SECRET}, key=len)[::-1]
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if (hidden := self.redact(message)) != message:
+            record.msg, record.args = hidden, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def hide_secrets(secrets: Iterable[str | None]) -> SecretFilter:
+    """Install a SecretFilter on the root logger's handlers (after `basicConfig`)."""
+    secret_filter = SecretFilter(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(secret_filter)
+    return secret_filter

@@ -5,6 +5,10 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sqlmodel import Session
@@ -161,3 +165,56 @@ def test_run_that_cannot_reach_telegram_ends_with_one_line(tmp_path: Path) -> No
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: cannot start with Telegram at {api}: ")
     assert "Traceback" not in result.stderr
+
+
+@contextmanager
+def _telegram_refusing_tokens() -> Iterator[str]:
+    """A Bot API that answers every call as Telegram answers a revoked token: 401."""
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = b'{"ok":false,"error_code":401,"description":"Unauthorized"}'
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/bot"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_refused_token_is_not_printed(tmp_path: Path) -> None:
+    token = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    with _telegram_refusing_tokens() as api:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+                "BOT_TOKEN": token,
+                "TELEGRAM_API_URL": api,
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+                "ISSUES_DIR": str(tmp_path),
+                "LOG_LEVEL": "DEBUG",  # PTB logs the Bot API URL, token and all, at DEBUG
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: Telegram at {api} refused BOT_TOKEN: check it, and that TELEGRAM_API_URL is "
+        "the Bot API's base URL, like https://api.telegram.org/bot"
+    )
