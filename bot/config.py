@@ -303,7 +303,11 @@ def _http_url(name: str, raw: str) -> str:
         raise ConfigError(
             f"{name} must be an http(s) URL like {DEFAULT_TELEGRAM_API_URL}, got {raw!r}"
         )
-    return raw
+    # PTB appends the token as it is: `…/bot/` would ask for `/bot/123:…` (a 404, read as a
+    # refused token), and a bare `http://host:8081` for the port `8081123`. A local Bot API
+    # server serves under `/bot`.
+    url = raw.rstrip("/")
+    return url if urlsplit(url).path else url + "/bot"
 
 
 def _webhook_url(name: str, raw: str) -> str:

@@ -142,6 +142,25 @@ def test_secrets_stay_out_of_repr() -> None:
     assert "pw" not in text
 
 
+@pytest.mark.parametrize(
+    ("value", "api", "files"),
+    [
+        (
+            "http://127.0.0.1:8081/bot/",
+            "http://127.0.0.1:8081/bot",
+            "http://127.0.0.1:8081/file/bot",
+        ),
+        ("http://127.0.0.1:8081", "http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot"),
+        ("http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot"),
+        ("https://api.telegram.org/bot", "https://api.telegram.org/bot", None),
+    ],
+)
+def test_telegram_api_url_takes_the_token_after_it(value: str, api: str, files: str | None) -> None:
+    settings = load_settings({"TELEGRAM_API_URL": value})
+    assert settings.telegram_api_url == api
+    assert settings.telegram_file_url == (files or "https://api.telegram.org/file/bot")
+
+
 def test_missing_token_is_reported_when_required() -> None:
     with pytest.raises(ConfigError, match=r"^BOT_TOKEN is not set"):
         load_settings({}).require_bot_token()
