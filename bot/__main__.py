@@ -126,11 +126,20 @@ def _drop_start_failure(record: logging.LogRecord) -> bool:
 
 
 def _ingest(settings: Settings) -> int:
+    from sqlalchemy.exc import DBAPIError
+
     from bot.handlers.views import plain_scan_text
     from bot.ingest import ingest_directory
+    from bot.storage import describe
+    from bot.storage.faults import database_reason
 
     engine = _open_database(settings)
-    report = ingest_directory(engine, settings.issues_dir)
+    try:
+        report = ingest_directory(engine, settings.issues_dir)
+    except DBAPIError as error:  # locked by another process, or the server went away
+        raise StorageError(
+            f"cannot store issues in the database {describe(engine)}: {database_reason(error)}"
+        ) from None
     print(plain_scan_text(report))
     return 1 if report.bad else 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -11,8 +12,11 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from bot import __main__ as cli
 from bot import storage
 from tests.conftest import seed_path
 
@@ -93,6 +97,29 @@ def test_ingest_bad_configuration_is_one_line(tmp_path: Path) -> None:
     assert "issues folder" in missing.stderr
     assert "Traceback" not in missing.stderr
     assert not (tmp_path / "bot.db").exists()  # checked before the database is made
+
+
+def test_ingest_with_the_database_locked_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "issues").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setenv("ISSUES_DIR", str(tmp_path / "issues"))
+    monkeypatch.setattr(cli, "_configure_logging", lambda *args: None)
+
+    def locked(*args: object, **kwargs: object) -> None:
+        # What another process's write transaction gives once the busy timeout has passed
+        raise OperationalError(
+            "INSERT INTO issues ...", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    monkeypatch.setattr("bot.ingest.ingest_directory", locked)
+    assert cli.main(["ingest"]) == 1
+    assert capsys.readouterr().err == (
+        f"error: cannot store issues in the database sqlite:///{tmp_path / 'bot.db'}: "
+        "database is locked\n"
+    )
 
 
 def test_log_level_may_come_from_the_env_file(tmp_path: Path) -> None:
