@@ -234,6 +234,11 @@ def _check_cron(settings: Settings) -> None:
             f"PUBLISH_CRON must be a crontab line like '0 9 * * fri', "
             f"got {settings.publish_cron!r} ({exc})"
         ) from None
+    # A valid line may name no real day (`0 9 30 2 *`): new issues would wait for ever.
+    if settings.next_publish_time(datetime.now(settings.timezone)) is None:
+        raise ConfigError(
+            f"PUBLISH_CRON {settings.publish_cron!r} never fires (no such day in any year)"
+        )
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

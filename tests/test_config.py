@@ -182,6 +182,8 @@ def test_missing_token_is_reported_when_required() -> None:
         ("PUBLISH_CRON", "0 9 * * funday", "PUBLISH_CRON must be a crontab line"),
         ("PUBLISH_CRON", "0 9 * *", "PUBLISH_CRON must be a crontab line"),
         ("PUBLISH_CRON", "99 9 * * fri", "PUBLISH_CRON must be a crontab line"),
+        ("PUBLISH_CRON", "0 9 30 2 *", "PUBLISH_CRON '0 9 30 2 *' never fires"),
+        ("PUBLISH_CRON", "0 9 31 4,6 *", "PUBLISH_CRON '0 9 31 4,6 *' never fires"),
         ("TELEGRAM_API_URL", "localhost:8081", "TELEGRAM_API_URL must be an http(s) URL"),
         ("DATABASE_URL", "not a url", "DATABASE_URL must be a database URL"),
     ],
