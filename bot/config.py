@@ -188,7 +188,13 @@ def load_settings(
     Real environment variables win over `.env`; os.environ itself is left untouched.
     """
     if env is None:
-        file_values = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
+        try:
+            values = dotenv_values(dotenv_path)
+        except UnicodeDecodeError as exc:  # saved in GBK, say, by a Chinese Windows editor
+            raise ConfigError(
+                f"{dotenv_path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            ) from None
+        file_values = {k: v for k, v in values.items() if v is not None}
         env = {**file_values, **os.environ}
 
     def get(name: str) -> str | None:

@@ -221,6 +221,17 @@ def test_dotenv_file_is_read_without_overriding_the_environment(
     assert "BOT_TOKEN" not in os.environ  # the file does not leak into the process environment
 
 
+def test_a_dotenv_file_not_in_utf8_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_bytes("ISSUES_DIR=简报\n".encode("gbk"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        ConfigError, match=r"^\.env is not UTF-8 text \(byte 11\); save it as UTF-8$"
+    ):
+        load_settings()
+
+
 def test_no_dotenv_file_is_fine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RATE_LIMIT", raising=False)
