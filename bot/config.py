@@ -211,7 +211,7 @@ def load_settings(
         database_url=parse("DATABASE_URL", _database_url, Settings.database_url),
         issues_dir=Path(get("ISSUES_DIR") or Settings.issues_dir),
         admin_ids=parse("ADMIN_IDS", _id_list, frozenset()),
-        scan_interval=parse("SCAN_INTERVAL", _positive_number, Settings.scan_interval),
+        scan_interval=parse("SCAN_INTERVAL", _scan_interval, Settings.scan_interval),
         settle_seconds=parse("SETTLE_SECONDS", _non_negative_number, Settings.settle_seconds),
         rate_limit=parse("RATE_LIMIT", _positive_number, Settings.rate_limit),
         publish_cron=get("PUBLISH_CRON"),
@@ -261,6 +261,20 @@ def _positive_number(name: str, raw: str) -> float:
     value = _finite_or_nan(raw)
     if not value > 0:  # also rejects NaN
         raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+MAX_SCAN_INTERVAL = 365 * 24 * 3600  # a year
+
+
+def _scan_interval(name: str, raw: str) -> float:
+    value = _positive_number(name, raw)
+    # APScheduler cannot schedule a job further away than its dates reach (1e12 s failed
+    # at start, with a traceback), and a scan less than yearly is not a schedule anyway.
+    if value > MAX_SCAN_INTERVAL:
+        raise ConfigError(
+            f"{name} must be at most {MAX_SCAN_INTERVAL} seconds (a year), got {raw!r}"
+        )
     return value
 
 

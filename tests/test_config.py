@@ -174,6 +174,7 @@ def test_missing_token_is_reported_when_required() -> None:
         ("RATE_LIMIT", "nan", "RATE_LIMIT must be a positive number, got 'nan'"),
         ("SCAN_INTERVAL", "-5", "SCAN_INTERVAL must be a positive number, got '-5'"),
         ("SCAN_INTERVAL", "inf", "SCAN_INTERVAL must be a positive number, got 'inf'"),
+        ("SCAN_INTERVAL", "1e12", "SCAN_INTERVAL must be at most 31536000 seconds (a year)"),
         ("SETTLE_SECONDS", "-1", "SETTLE_SECONDS must be a number of seconds, 0 or more"),
         ("SETTLE_SECONDS", "soon", "SETTLE_SECONDS must be a number of seconds, 0 or more"),
         ("ADMIN_IDS", "12,bob", "ADMIN_IDS must be comma-separated numeric"),
