@@ -88,9 +88,17 @@ def _webhook(settings: Settings) -> int:
     settings.require_bot_token()
     webhook = settings.require_webhook()  # checked before the database is touched
     engine = _open_database(settings)
-    return _until_stopped(
-        settings, lambda: run_webhook(build_application(settings, engine), webhook)
-    )
+
+    def serve() -> None:
+        try:
+            run_webhook(build_application(settings, engine), webhook)
+        except OSError as error:  # the port is taken, or the address is not this machine's
+            raise ConfigError(
+                f"cannot listen for webhooks on {webhook.listen}:{webhook.port} "
+                f"(WEBHOOK_LISTEN, PORT): {error.strerror or error}"
+            ) from None
+
+    return _until_stopped(settings, serve)
 
 
 def _until_stopped(settings: Settings, serve: Callable[[], None]) -> int:

@@ -76,6 +76,10 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         )
         .post_init(_start)
         .post_stop(_stop)
+        # PTB skips post_stop when the start fails after post_init (setWebhook refused, the
+        # port taken): the sender started there must still stop, or its tasks are destroyed
+        # pending, with ERROR lines and a traceback after the one error line.
+        .post_shutdown(_stop)
     )
     application = builder.build()
     application.bot_data["settings"] = settings
@@ -147,12 +151,13 @@ class _BotApplication(Application):  # type: ignore[type-arg]
 
 
 async def _stop(application: Application) -> None:  # type: ignore[type-arg]
-    services: Services | None = application.bot_data.get(SERVICES)
-    if services is not None:
-        await services.sender.stop()
-    task = application.bot_data.get("sender_task")
-    if task is not None:
-        await task
+    """Stop the sender; once only (post_stop, then post_shutdown), and not before it ran."""
+    task = application.bot_data.pop("sender_task", None)
+    if task is None:
+        return
+    services: Services = application.bot_data[SERVICES]
+    await services.sender.stop()
+    await task
     log.info("bot stopped")
 
 

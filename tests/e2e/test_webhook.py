@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -72,3 +73,30 @@ def test_webhook_mode_without_its_settings_is_a_one_line_error(
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {message}; set it to")
     assert "Traceback" not in result.stderr
+
+
+def test_a_webhook_port_in_use_is_one_line(
+    fakegram: Fakegram, bot_factory: Callable[..., BotProcess]
+) -> None:
+    bot = _webhook_bot(bot_factory)
+    port = bot.env["PORT"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(port)))
+        taken.listen()
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "webhook"],
+            cwd=bot.workdir,
+            env={**bot.env, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: cannot listen for webhooks on 127.0.0.1:{port} (WEBHOOK_LISTEN, PORT): "
+        "Address already in use"
+    )
+    # The sender started before the server failed, and stopped with it
+    assert "Traceback" not in result.stderr
+    assert "ERROR" not in result.stderr
