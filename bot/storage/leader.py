@@ -5,13 +5,16 @@ the moment that connection ends, so when the sending process dies (even by SIGKI
 wins the next `try_acquire` within a poll interval. TCP keepalives bound how long a silently
 vanished host (power cut, partition) keeps the lock.
 
-SQLite: one process per database file is assumed, so that process always leads.
+SQLite: an exclusive lock on a file beside the database, so a second process on the same
+file (a rolling deploy, a `run` started twice) stands by instead of sending every message
+again; the operating system frees it when the holder's process ends, even by SIGKILL.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from pathlib import Path
+from typing import IO, Protocol
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import Connection
@@ -50,8 +53,14 @@ class SenderLock(Protocol):
     def release(self) -> None: ...
 
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, one process per database is assumed
+    fcntl = None  # type: ignore[assignment]
+
+
 class LocalLock:
-    """SQLite: the only instance always holds the lock."""
+    """SQLite in memory, or without flock: the only instance always holds the lock."""
 
     def try_acquire(self) -> bool:
         return True
@@ -61,6 +70,39 @@ class LocalLock:
 
     def release(self) -> None:
         pass
+
+
+class FileLock:
+    """SQLite: `flock` on `<database>-sender.lock`, held while the file stays open."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[bytes] | None = None
+
+    def try_acquire(self) -> bool:
+        if self._file is not None:
+            return True
+        assert fcntl is not None
+        try:
+            lock_file = self.path.open("ab")
+        except OSError as error:  # a read-only folder: lead, as before there was a lock
+            log.warning("sender lock file unusable, leading anyway error=%r", str(error))
+            return True
+        try:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held by another process on this database
+            lock_file.close()
+            return False
+        self._file = lock_file
+        return True
+
+    def still_held(self) -> bool:
+        return True  # nothing can take a lock this process holds
+
+    def release(self) -> None:
+        lock_file, self._file = self._file, None
+        if lock_file is not None:
+            lock_file.close()  # closing the file is what frees the lock
 
 
 class AdvisoryLock:
@@ -124,4 +166,8 @@ def sender_lock(engine: Engine) -> SenderLock:
     """The election that fits the database behind `engine`."""
     if engine.dialect.name == "postgresql":
         return AdvisoryLock(engine)
-    return LocalLock()
+    database = engine.url.database
+    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+        return LocalLock()
+    path = Path(database).expanduser()
+    return FileLock(path.with_name(f"{path.name}-sender.lock"))

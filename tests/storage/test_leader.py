@@ -5,19 +5,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
 
 from bot.storage import get_issue, sender_lock, upsert_issue
-from bot.storage.leader import AdvisoryLock, LocalLock
+from bot.storage.leader import AdvisoryLock, FileLock, LocalLock
 from tests.storage.factories import make_issue
 
 
 def _require_postgres(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite assumes a single instance: the lock is always held")
+        pytest.skip(
+            "the advisory lock is PostgreSQL's (SQLite: test_two_processes_on_one_sqlite_file)"
+        )
 
 
 def _soon(acquire: Callable[[], bool], within: float = 5.0) -> bool:
@@ -31,13 +34,29 @@ def _soon(acquire: Callable[[], bool], within: float = 5.0) -> bool:
     return True
 
 
-def test_sqlite_has_a_single_instance_which_always_leads(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
-    lock = sender_lock(engine)
+def test_sqlite_in_memory_has_a_single_instance_which_always_leads() -> None:
+    lock = sender_lock(create_engine("sqlite://"))
     assert isinstance(lock, LocalLock)
     assert lock.try_acquire()
     assert lock.still_held()
+
+
+def test_two_processes_on_one_sqlite_file_do_not_both_send(tmp_path: Path) -> None:
+    """`run` started twice on data/bot.db (or a rolling deploy) sent every message twice."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    first, second = sender_lock(engine), sender_lock(engine)
+    assert isinstance(first, FileLock)
+    try:
+        assert first.try_acquire()
+        assert first.try_acquire()  # holding it already
+        assert not second.try_acquire()
+        first.release()
+        assert second.try_acquire()
+        assert not first.try_acquire()
+    finally:
+        first.release()
+        second.release()
+    assert sender_lock(create_engine(f"sqlite:///{tmp_path / 'other.db'}")).try_acquire()
 
 
 def test_one_holder_at_a_time_and_handover_on_release(engine: Engine) -> None:
