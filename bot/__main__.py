@@ -64,10 +64,10 @@ def _configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
 def _open_database(settings: Settings):  # type: ignore[no-untyped-def]
     """The migrated database, once the issues folder is known to exist (checked first, so a
     typo in ISSUES_DIR creates no database)."""
+    from bot.ingest import check_issues_dir
     from bot.storage import make_engine, migrate
 
-    if not settings.issues_dir.is_dir():
-        raise FileNotFoundError(f"issues folder {settings.issues_dir} does not exist")
+    check_issues_dir(settings.issues_dir)
 
     engine = make_engine(settings.database_url)
     migrate(engine)

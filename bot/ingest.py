@@ -94,12 +94,20 @@ class ScanReport:
         return [f for f in self.files if f.status == FileStatus.WRITING]
 
 
+def check_issues_dir(issues_dir: Path) -> None:
+    """OSError, saying which, unless `issues_dir` is a folder."""
+    if issues_dir.is_dir():
+        return
+    if issues_dir.exists():  # ISSUES_DIR set to an issue file, say: "does not exist" misled
+        raise NotADirectoryError(f"issues folder {issues_dir} is a file, not a folder")
+    raise FileNotFoundError(f"issues folder {issues_dir} does not exist")
+
+
 def issue_files(issues_dir: Path) -> list[Path]:
     """The candidate issue files, in name order (hidden files and folders left out, and
     the suffix's case ignored: X.MD is an issue too). OSError, with a readable message,
     when the folder is missing or cannot be listed."""
-    if not issues_dir.is_dir():
-        raise FileNotFoundError(f"issues folder {issues_dir} does not exist")
+    check_issues_dir(issues_dir)
     try:
         entries = list(issues_dir.iterdir())
     except OSError as error:

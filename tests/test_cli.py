@@ -97,6 +97,9 @@ def test_ingest_bad_configuration_is_one_line(tmp_path: Path) -> None:
     assert "issues folder" in missing.stderr
     assert "Traceback" not in missing.stderr
     assert not (tmp_path / "bot.db").exists()  # checked before the database is made
+    (tmp_path / "issues").write_text("", encoding="utf-8")  # ISSUES_DIR naming a file
+    a_file = _ingest(tmp_path)
+    assert a_file.stderr == f"error: issues folder {tmp_path / 'issues'} is a file, not a folder\n"
 
 
 def test_ingest_with_the_database_locked_is_one_line(
