@@ -343,15 +343,22 @@ def _webhook_url(name: str, raw: str) -> str:
 
 
 def _database_url(name: str, raw: str) -> str:
+    shown = repr(raw) if "@" not in raw else "a value with '@' (hidden: it may hold a password)"
     try:
-        make_url(raw)
-    except ArgumentError:
-        shown = repr(raw) if "@" not in raw else "a value with '@' (hidden: it may hold a password)"
+        url = make_url(raw)
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number
         raise ConfigError(
             f"{name} must be a database URL like sqlite:///data/bot.db "
             f"or postgresql+psycopg://user@host/db, got {shown}"
+            f"{_ENCODE_PASSWORD if '@' in raw else ''}"
         ) from None
+    if url.host and "@" in url.host:  # `user:p@ss@host`: the rest of the password as a host
+        raise ConfigError(f"{name} has '@' in its host name{_ENCODE_PASSWORD}")
     return raw
+
+
+# A password's `p@ss:word` reads as a host and a port (and the error quoted part of it).
+_ENCODE_PASSWORD = " (percent-encode @ : / # in the password: @ as %40, : as %3A)"
 
 
 def _zone(name: str, raw: str) -> ZoneInfo:

@@ -197,10 +197,20 @@ def test_invalid_values_name_the_variable(name: str, value: str, message: str) -
     assert "\n" not in text
 
 
-def test_a_bad_database_url_with_a_password_is_not_echoed() -> None:
-    with pytest.raises(ConfigError) as info:
-        load_settings({"DATABASE_URL": "user:hunter2@nowhere"})
+@pytest.mark.parametrize(
+    "url",
+    [
+        "user:hunter2@nowhere",
+        # a password with @ and : not percent-encoded: the port was 'w0rd@db', a ValueError
+        "postgresql+psycopg://bot:hunter2@x:w0rd@db.example.com:5432/bot",
+        "postgresql+psycopg://bot:hunter2@w0rd@db.example.com/bot",
+    ],
+)
+def test_a_bad_database_url_with_a_password_is_not_echoed(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL") as info:
+        load_settings({"DATABASE_URL": url})
     assert "hunter2" not in str(info.value)
+    assert "w0rd" not in str(info.value)
 
 
 def test_dotenv_file_is_read_without_overriding_the_environment(
