@@ -60,6 +60,11 @@ def _parse(database_url: str | URL) -> URL:
     # do not ship; psycopg 3 is the driver we test with.
     if url.drivername in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+psycopg")
+    database = url.database
+    if url.get_backend_name() == "sqlite" and database and database.startswith("~"):
+        # SQLite takes `~` literally: its folder was made in the home directory, and then
+        # the file could not be opened ("unable to open database file").
+        url = url.set(database=str(Path(database).expanduser()))
     return url
 
 

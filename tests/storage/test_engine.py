@@ -18,6 +18,17 @@ def test_sqlite_gets_its_directory_and_pragmas(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_a_sqlite_path_in_the_home_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # not made relative to the working directory either
+    engine = make_engine("sqlite:///~/bot-data/bot.db")
+    migrate(engine)
+    engine.dispose()
+    assert (tmp_path / "bot-data" / "bot.db").is_file()
+
+
 def test_in_memory_sqlite_needs_no_directory() -> None:
     engine = make_engine("sqlite://")
     with engine.connect() as connection:
