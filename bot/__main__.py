@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import IssueFormatError, UndecodableError, read_issue
 from bot.content.messages import issue_messages
-from bot.logs import SecretFilter, hide_secrets, quiet_handled_faults
+from bot.logs import SecretFilter, hide_secrets, quiet_handled_faults, quiet_migrations
 from bot.preview import format_preview
 from bot.storage import StorageError
 
@@ -57,6 +57,7 @@ def _configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     # A 502 page from Telegram's proxy is retried; PTB's own traceback at ERROR for it is not
     # an error (bot.logs). Lowered for that one line only: PTB's other errors stay.
     quiet_handled_faults()
+    quiet_migrations()  # an upgrade on one line; Alembic's two lines at every start at DEBUG
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
 

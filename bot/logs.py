@@ -69,6 +69,33 @@ def quiet_handled_faults() -> None:
         logger.addFilter(InvalidJsonFilter())
 
 
+ALEMBIC_LOGGER = "alembic.runtime.migration"
+# What Alembic says at every start, whether it migrates or not: no news to an operator.
+_ALEMBIC_CHATTER = ("Context impl ", "Will assume ")
+
+
+class MigrationLogFilter(logging.Filter):
+    """Alembic's lines as the bot's: its two lines at every start down to DEBUG, and an
+    upgrade's message (the migration's docstring, often several lines) on one line, since
+    a log reader takes each line for a record of its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith(_ALEMBIC_CHATTER):
+            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        if "\n" in message:
+            record.msg, record.args = " ".join(message.split()), ()
+        return True
+
+
+def quiet_migrations() -> None:
+    """Install the MigrationLogFilter (once, however often logging is configured)."""
+    logger = logging.getLogger(ALEMBIC_LOGGER)
+    if not any(isinstance(f, MigrationLogFilter) for f in logger.filters):
+        logger.addFilter(MigrationLogFilter())
+
+
 MIN_SECRET = 4  # shorter values would blank out ordinary words; no real token is so short
 
 

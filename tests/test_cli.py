@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import sqlite3
 import subprocess
@@ -123,6 +124,19 @@ def test_ingest_with_the_database_locked_is_one_line(
         f"error: cannot store issues in the database sqlite:///{tmp_path / 'bot.db'}: "
         "database is locked\n"
     )
+
+
+def test_a_first_ingest_logs_one_line_per_record(tmp_path: Path) -> None:
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    (issues / "20210305.md").write_bytes(seed_path("001").read_bytes())
+    result = _ingest(tmp_path)
+    assert result.returncode == 0
+    lines = result.stderr.splitlines()
+    record = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING) [\w.]+: ")
+    assert [line for line in lines if not record.match(line)] == []  # migrations' docstrings
+    assert any("Running upgrade 0004 -> 0005, Search queries" in line for line in lines)
+    assert not any("Context impl" in line or "Will assume" in line for line in lines)
 
 
 def test_log_level_may_come_from_the_env_file(tmp_path: Path) -> None:
