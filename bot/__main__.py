@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import IssueFormatError, UndecodableError, read_issue
 from bot.content.messages import issue_messages
+from bot.content.problems import FileProblem
 from bot.logs import SecretFilter, hide_secrets, quiet_handled_faults, quiet_migrations
 from bot.preview import format_preview
 from bot.storage import StorageError
@@ -154,11 +155,16 @@ def _ingest(settings: Settings) -> int:
 
 
 def _preview(path: Path, *, html: bool) -> int:
+    from bot.ingest import MAX_ISSUE_BYTES
+
     try:
-        issue = read_issue(path.read_bytes(), file_name=path.name)
+        data = path.read_bytes()
+        if len(data) > MAX_ISSUE_BYTES:  # the bot refuses it: a preview must not pass it
+            raise FileProblem("too_large", size=len(data), limit=MAX_ISSUE_BYTES)
+        issue = read_issue(data, file_name=path.name)
     except OSError as error:
         return _fail(f"cannot read {path}: {error.strerror or error}")
-    except (UndecodableError, IssueFormatError) as error:
+    except (UndecodableError, IssueFormatError, FileProblem) as error:
         return _fail(f"{path}: {error}")
     try:
         print(format_preview(issue, issue_messages(issue), html=html))

@@ -85,3 +85,17 @@ def test_preview_into_a_pipe_closed_early_ends_quietly() -> None:
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0
     assert b"Traceback" not in stderr
+
+
+def test_preview_refuses_a_file_the_bot_would_refuse_as_too_large(tmp_path: Path) -> None:
+    from bot.ingest import MAX_ISSUE_BYTES
+
+    issue = tmp_path / "20210305.md"
+    data = seed_path("001").read_bytes()
+    issue.write_bytes(data * (MAX_ISSUE_BYTES // len(data) + 1))
+    result = _preview(str(issue))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: {issue}: {issue.stat().st_size} bytes is too large for an issue "
+        f"(at most {MAX_ISSUE_BYTES})\n"
+    )
