@@ -76,10 +76,24 @@ def _open_database(settings: Settings):  # type: ignore[no-untyped-def]
     return engine
 
 
+def _require_lasting_database(settings: Settings) -> None:
+    """An in-memory SQLite is one empty database per connection, and the bot's threads each
+    have their own: every scan and send failed with 'no such table'."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ConfigError(
+            "DATABASE_URL is an in-memory SQLite database, which the bot cannot run on; "
+            "use a file, like sqlite:///data/bot.db"
+        )
+
+
 def _run(settings: Settings) -> int:
     from bot.app import build_application, run_polling
 
     settings.require_bot_token()
+    _require_lasting_database(settings)
     engine = _open_database(settings)
     return _until_stopped(settings, lambda: run_polling(build_application(settings, engine)))
 
@@ -89,6 +103,7 @@ def _webhook(settings: Settings) -> int:
 
     settings.require_bot_token()
     webhook = settings.require_webhook()  # checked before the database is touched
+    _require_lasting_database(settings)
     engine = _open_database(settings)
 
     def serve() -> None:

@@ -167,6 +167,32 @@ def test_run_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
     assert result.stderr == "error: BOT_TOKEN is not set; set it in the environment or in .env\n"
 
 
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_run_on_an_in_memory_database_says_so_in_one_line(tmp_path: Path, url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+            "BOT_TOKEN": "123456:test-token",
+            # nothing listens here: the database is refused before Telegram is asked
+            "TELEGRAM_API_URL": "http://127.0.0.1:9/bot",
+            "DATABASE_URL": url,
+            "ISSUES_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: DATABASE_URL is an in-memory SQLite database, which the bot cannot run on; "
+        "use a file, like sqlite:///data/bot.db\n"
+    )
+
+
 def test_ingest_says_when_a_file_needed_its_mojibake_repaired(tmp_path: Path) -> None:
     issues = tmp_path / "issues"
     issues.mkdir()
