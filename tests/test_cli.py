@@ -25,8 +25,14 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 
 
 def _ingest(workdir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return _bot("ingest", workdir, **env)
+
+
+def _bot(command: str, workdir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot <command>` in `workdir` with only these settings, and by default a
+    database and an issues folder in `workdir`."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", "ingest"],
+        [sys.executable, "-m", "bot", command],
         cwd=workdir,
         env={
             "PATH": "/usr/bin:/bin",
@@ -169,22 +175,13 @@ def test_run_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
 def test_run_on_an_in_memory_database_says_so_in_one_line(tmp_path: Path, url: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-            "BOT_TOKEN": "123456:test-token",
-            # nothing listens here: the database is refused before Telegram is asked
-            "TELEGRAM_API_URL": "http://127.0.0.1:9/bot",
-            "DATABASE_URL": url,
-            "ISSUES_DIR": str(tmp_path),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = _bot(
+        "run",
+        tmp_path,
+        BOT_TOKEN="123456:test-token",
+        # nothing listens here: the database is refused before Telegram is asked
+        TELEGRAM_API_URL="http://127.0.0.1:9/bot",
+        DATABASE_URL=url,
     )
     assert result.returncode == 1
     assert result.stderr == (
@@ -215,21 +212,12 @@ def test_run_that_cannot_reach_telegram_ends_with_one_line(tmp_path: Path) -> No
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     api = f"http://127.0.0.1:{port}/bot"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-            "BOT_TOKEN": "123456:test-token",
-            "TELEGRAM_API_URL": api,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-            "ISSUES_DIR": str(tmp_path),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = _bot(
+        "run",
+        tmp_path,
+        BOT_TOKEN="123456:test-token",
+        TELEGRAM_API_URL=api,
+        ISSUES_DIR=str(tmp_path),
     )
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
@@ -265,22 +253,13 @@ def _telegram_refusing_tokens() -> Iterator[str]:
 def test_a_refused_token_is_not_printed(tmp_path: Path) -> None:
     token = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
     with _telegram_refusing_tokens() as api:
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=tmp_path,
-            env={
-                "PATH": "/usr/bin:/bin",
-                "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-                "BOT_TOKEN": token,
-                "TELEGRAM_API_URL": api,
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-                "ISSUES_DIR": str(tmp_path),
-                "LOG_LEVEL": "DEBUG",  # PTB logs the Bot API URL, token and all, at DEBUG
-            },
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        result = _bot(
+            "run",
+            tmp_path,
+            BOT_TOKEN=token,
+            TELEGRAM_API_URL=api,
+            ISSUES_DIR=str(tmp_path),
+            LOG_LEVEL="DEBUG",  # PTB logs the Bot API URL, token and all, at DEBUG
         )
     assert result.returncode == 1
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in result.stderr

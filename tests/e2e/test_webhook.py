@@ -53,15 +53,9 @@ async def test_updates_arrive_by_webhook_and_a_wrong_secret_is_refused(
     bot.stop()
 
 
-@pytest.mark.parametrize(
-    ("missing", "message"),
-    [("WEBHOOK_SECRET", "WEBHOOK_SECRET is not set"), ("WEBHOOK_URL", "WEBHOOK_URL is not set")],
-)
-def test_webhook_mode_without_its_settings_is_a_one_line_error(
-    fakegram: Fakegram, bot_factory: Callable[..., BotProcess], missing: str, message: str
-) -> None:
-    bot = _webhook_bot(bot_factory, **{missing: ""})
-    result = subprocess.run(
+def _start_webhook(bot: BotProcess) -> subprocess.CompletedProcess[str]:
+    """`python -m bot webhook` with the bot's settings, expected to end at start."""
+    return subprocess.run(
         [sys.executable, "-m", "bot", "webhook"],
         cwd=bot.workdir,
         env={**bot.env, "PYTHONPATH": str(REPO)},
@@ -70,6 +64,17 @@ def test_webhook_mode_without_its_settings_is_a_one_line_error(
         timeout=60,
         check=False,
     )
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [("WEBHOOK_SECRET", "WEBHOOK_SECRET is not set"), ("WEBHOOK_URL", "WEBHOOK_URL is not set")],
+)
+def test_webhook_mode_without_its_settings_is_a_one_line_error(
+    fakegram: Fakegram, bot_factory: Callable[..., BotProcess], missing: str, message: str
+) -> None:
+    bot = _webhook_bot(bot_factory, **{missing: ""})
+    result = _start_webhook(bot)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {message}; set it to")
     assert "Traceback" not in result.stderr
@@ -83,15 +88,7 @@ def test_a_webhook_port_in_use_is_one_line(
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", int(port)))
         taken.listen()
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "webhook"],
-            cwd=bot.workdir,
-            env={**bot.env, "PYTHONPATH": str(REPO)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = _start_webhook(bot)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: cannot listen for webhooks on 127.0.0.1:{port} (WEBHOOK_LISTEN, PORT): "
