@@ -125,7 +125,10 @@ def _until_stopped(settings: Settings, serve: Callable[[], None]) -> int:
 
     ptb = logging.getLogger("telegram.ext")
     ptb.addFilter(_drop_start_failure)
-    where = f"Telegram at {settings.telegram_api_url}"
+    hide = SecretFilter(settings.secrets()).redact
+    # The URL too: a TELEGRAM_API_URL pasted with the token in it (`…/bot123:AA…/`) is
+    # refused, and this line is printed, not logged, so the log filter never sees it.
+    where = f"Telegram at {hide(settings.telegram_api_url)}"
     try:
         serve()
     except InvalidToken:
@@ -136,8 +139,7 @@ def _until_stopped(settings: Settings, serve: Callable[[], None]) -> int:
         )
     except TelegramError as error:
         # The text may hold the token (an InvalidURL built from URL and token).
-        hidden = SecretFilter(settings.secrets()).redact(str(error))
-        return _fail(f"cannot start with {where}: {hidden}")
+        return _fail(f"cannot start with {where}: {hide(str(error))}")
     finally:
         ptb.removeFilter(_drop_start_failure)
     return 0

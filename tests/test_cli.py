@@ -267,3 +267,17 @@ def test_a_refused_token_is_not_printed(tmp_path: Path) -> None:
         f"error: Telegram at {api} refused BOT_TOKEN: check it, and that TELEGRAM_API_URL is "
         "the Bot API's base URL, like https://api.telegram.org/bot"
     )
+
+
+def test_a_token_pasted_into_telegram_api_url_is_not_printed(tmp_path: Path) -> None:
+    # `https://api.telegram.org/bot<token>/` copied from Telegram's docs: PTB appends the
+    # token again, the start is refused, and the error line quoted the URL as set.
+    token = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    with _telegram_refusing_tokens() as api:
+        result = _bot(
+            "run", tmp_path, BOT_TOKEN=token, TELEGRAM_API_URL=f"{api}{token}/", ISSUES_DIR="."
+        )
+    assert result.returncode == 1
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: Telegram at {api}*** refused BOT_TOKEN: ")
