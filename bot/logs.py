@@ -119,7 +119,7 @@ class SecretFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
-        message = record.getMessage()
+        message = _message(record)
         if (hidden := self.redact(message)) != message:
             record.msg, record.args = hidden, ()
         if record.exc_info and not record.exc_text:
@@ -127,6 +127,20 @@ class SecretFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
         return True
+
+
+def _message(record: logging.LogRecord) -> str:
+    """The record's text. A handler's filter runs outside logging's own error handling, so
+    a malformed call (`%d` given a str, in the bot or a library) raised at the caller's line,
+    ending a send or a job, where logging alone reports it and carries on: kept as written."""
+    try:
+        return record.getMessage()
+    except Exception:
+        try:
+            record.msg, record.args = f"{record.msg} % {record.args!r}", ()
+        except Exception:  # even the parts cannot be shown
+            record.msg, record.args = f"unprintable log message at line {record.lineno}", ()
+        return str(record.msg)
 
 
 def hide_secrets(secrets: Iterable[str | None]) -> SecretFilter:

@@ -11,6 +11,7 @@ from telegram.error import NetworkError, TelegramError
 from bot.logs import (
     PTB_REQUEST_LOGGER,
     InvalidJsonFilter,
+    SecretFilter,
     error_summary,
     one_line,
     quiet_handled_faults,
@@ -97,3 +98,24 @@ async def test_without_the_filter_ptb_logs_a_502_page_at_error(
     (record,) = [r for r in caplog.records if r.name == PTB_REQUEST_LOGGER]
     assert record.levelno == logging.ERROR
     assert record.exc_info
+
+
+def test_the_secret_filter_hides_the_token_and_never_raises(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logger = logging.getLogger("tests.secrets")
+    secret_filter = SecretFilter(["123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"])
+    caplog.handler.addFilter(secret_filter)
+    try:
+        with caplog.at_level(logging.INFO, logger="tests.secrets"):
+            logger.info("GET %s", "https://x/bot123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe")
+            # A malformed call: without the filter logging reports it and the caller goes on
+            logger.info(
+                "sent %d messages to %s", "three", "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+            )
+    finally:
+        caplog.handler.removeFilter(secret_filter)
+    assert [r.getMessage() for r in caplog.records] == [
+        "GET https://x/bot***/getMe",
+        "sent %d messages to %s % ('three', '***')",
+    ]
