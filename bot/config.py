@@ -354,7 +354,17 @@ def _database_url(name: str, raw: str) -> str:
         ) from None
     if url.host and "@" in url.host:  # `user:p@ss@host`: the rest of the password as a host
         raise ConfigError(f"{name} has '@' in its host name{_ENCODE_PASSWORD}")
+    # `user:p@ss/word@host` or `p@ss?word@host`: the password ends at its first '@', the host
+    # at '/' or '?', and the rest of the password became the database name or the query,
+    # which the error line of a failed connection shows.
+    after = _AFTER_PASSWORD.match(raw)
+    if after and "@" in after.group(1):
+        raise ConfigError(f"{name} has '@' after its password{_ENCODE_PASSWORD}")
     return raw
+
+
+# What follows `user:password@` as SQLAlchemy reads it (the password ends at the first '@').
+_AFTER_PASSWORD = re.compile(r"[\w+]+://[^:/]*:[^@]*@(.*)", re.DOTALL)
 
 
 # A password's `p@ss:word` reads as a host and a port (and the error quoted part of it).

@@ -204,6 +204,9 @@ def test_invalid_values_name_the_variable(name: str, value: str, message: str) -
         # a password with @ and : not percent-encoded: the port was 'w0rd@db', a ValueError
         "postgresql+psycopg://bot:hunter2@x:w0rd@db.example.com:5432/bot",
         "postgresql+psycopg://bot:hunter2@w0rd@db.example.com/bot",
+        # ...and with / or ? after the @: the rest of it read as the database or the query
+        "postgresql+psycopg://bot:hunter2@x/w0rd@db.example.com/bot",
+        "postgresql+psycopg://bot:hunter2@x?w0rd@db.example.com/bot",
     ],
 )
 def test_a_bad_database_url_with_a_password_is_not_echoed(url: str) -> None:
@@ -211,6 +214,12 @@ def test_a_bad_database_url_with_a_password_is_not_echoed(url: str) -> None:
         load_settings({"DATABASE_URL": url})
     assert "hunter2" not in str(info.value)
     assert "w0rd" not in str(info.value)
+
+
+def test_an_at_sign_in_the_user_name_is_still_accepted() -> None:
+    # Azure's `user@server` names, written as is: SQLAlchemy reads them right
+    url = "postgresql+psycopg://bot@server:hunter2@db.example.com/bot"
+    assert load_settings({"DATABASE_URL": url}).secrets() == ("hunter2",)
 
 
 def test_dotenv_file_is_read_without_overriding_the_environment(
