@@ -322,9 +322,16 @@ def _id_list(name: str, raw: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _is_web_url(raw: str) -> bool:
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # `http://[::1/bot`, an unclosed IPv6 bracket: was a traceback
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def _http_url(name: str, raw: str) -> str:
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not _is_web_url(raw):
         raise ConfigError(
             f"{name} must be an http(s) URL like {DEFAULT_TELEGRAM_API_URL}, got {raw!r}"
         )
@@ -336,8 +343,7 @@ def _http_url(name: str, raw: str) -> str:
 
 
 def _webhook_url(name: str, raw: str) -> str:
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not _is_web_url(raw):
         raise ConfigError(f"{name} must be an https URL like https://bot.example.com/telegram")
     return raw
 

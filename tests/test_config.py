@@ -186,6 +186,8 @@ def test_missing_token_is_reported_when_required() -> None:
         ("PUBLISH_CRON", "0 9 30 2 *", "PUBLISH_CRON '0 9 30 2 *' never fires"),
         ("PUBLISH_CRON", "0 9 31 4,6 *", "PUBLISH_CRON '0 9 31 4,6 *' never fires"),
         ("TELEGRAM_API_URL", "localhost:8081", "TELEGRAM_API_URL must be an http(s) URL"),
+        ("TELEGRAM_API_URL", "http://[::1/bot", "TELEGRAM_API_URL must be an http(s) URL"),
+        ("WEBHOOK_URL", "https://[::1/hook", "WEBHOOK_URL must be an https URL"),
         ("DATABASE_URL", "not a url", "DATABASE_URL must be a database URL"),
     ],
 )
