@@ -72,11 +72,20 @@ def _shown(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _create_parent_dir(url: URL) -> None:
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite database; None for another backend, one in memory, or a `file:`
+    URI (SQLite's own syntax, left to it)."""
     database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else Path(database).expanduser()
+
+
+def _create_parent_dir(url: URL) -> None:
+    database = sqlite_file(url)
+    if database is None:
         return
-    parent = Path(database).expanduser().parent
+    parent = database.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from bot.storage.engine import sqlite_file
 from bot.storage.faults import database_reason
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,7 @@ def sender_lock(engine: Engine) -> SenderLock:
     """The election that fits the database behind `engine`."""
     if engine.dialect.name == "postgresql":
         return AdvisoryLock(engine)
-    database = engine.url.database
-    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+    path = sqlite_file(engine.url)
+    if fcntl is None or path is None:
         return LocalLock()
-    path = Path(database).expanduser()
     return FileLock(path.with_name(f"{path.name}-sender.lock"))
