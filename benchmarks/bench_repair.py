@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.content.repair import repair
-from bot.content.zh_bigram import load_bigram
+from bot.content.zh_chars import load_chars
 from bot.content.zh_model import load_model
 from bot.content.zh_pos import load_pos
 
@@ -62,7 +62,7 @@ def _seconds(action: Callable[[], object]) -> float:
 def run() -> list[str]:
     """Measure and return the report as Markdown lines."""
     words = _seconds(load_model)
-    bigram = _seconds(load_bigram)
+    chars = _seconds(load_chars)
     classes = _seconds(load_pos)
     lines = [
         "# Mojibake repair benchmark",
@@ -72,8 +72,8 @@ def run() -> list[str]:
         "`.venv/bin/python benchmarks/bench_repair.py --write benchmarks/RESULTS-repair.md`.",
         "",
         f"- Model load, once per process: word model {words:.2f} s, "
-        f"character bigram {bigram:.2f} s, word classes {classes:.2f} s, "
-        f"total {words + bigram + classes:.2f} s. The word classes are counted once per "
+        f"character trigram {chars:.2f} s, word classes {classes:.2f} s, "
+        f"total {words + chars + classes:.2f} s. The word classes are counted once per "
         "machine (about 4 s) and then read from the cache (`~/.cache/ai-brief-bot`).",
         "",
         "| file | characters | restored | guessed | time per file | right lines | right chars |",

@@ -16,7 +16,7 @@ import ftfy
 from bot.content.brackets import pair_brackets
 from bot.content.lattice import best_reading
 from bot.content.mojibake import Piece, has_mojibake, lost_bytes, may_hold_mojibake, pieces
-from bot.content.zh_bigram import load_bigram
+from bot.content.zh_chars import load_chars
 from bot.content.zh_model import WordModel, load_model
 from bot.content.zh_pos import load_pos
 
@@ -117,7 +117,7 @@ def _choose(found: list[Piece]) -> str:
         else:
             # Plain text one character at a time, so words can span it and a guess.
             positions.extend((char,) for char in piece.text)
-    return "".join(best_reading(pair_brackets(positions), words, load_bigram(), load_pos()))
+    return "".join(best_reading(pair_brackets(positions), words, load_chars(), load_pos()))
 
 
 def _likeliest(options: tuple[str, ...], words: WordModel) -> tuple[str, ...]:
