@@ -25,11 +25,13 @@ from bot import storage
 from bot.content import (
     IssueFile,
     IssueFormatError,
+    clean_text,
     file_hash,
     read_issue_file,
 )
 from bot.content.messages import issue_messages, message_moves, new_parts
 from bot.content.problems import FileProblem, Problem
+from bot.content.repair import Archive
 from bot.content.types import Issue, OutgoingMessage
 from bot.storage.faults import log_database_failure
 
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 
 ISSUE_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_ISSUE_BYTES = 2 * 1024 * 1024  # a real issue is ~20 KB; anything this large is not one
+# How much of the editor's other issues a damaged file's repair learns from: about the 25
+# latest, which take the repair a second to count.
+ARCHIVE_CHARS = 500_000
 
 
 class FileStatus(StrEnum):
@@ -121,6 +126,45 @@ def issue_files(issues_dir: Path) -> list[Path]:
     )
 
 
+class FolderArchive:
+    """The clean text of a folder's issue files, for the repair of a damaged one: read once,
+    and only when a repair asks (most scans repair nothing)."""
+
+    def __init__(self, files: Sequence[Path]) -> None:
+        self._files = files
+        self._texts: dict[str, str] | None = None
+
+    def without(self, file_name: str) -> Archive:
+        """The archive for repairing `file_name`: the latest other files, up to ARCHIVE_CHARS."""
+        return partial(self._text_without, file_name)
+
+    def _text_without(self, file_name: str) -> str:
+        if self._texts is None:
+            self._texts = _clean_texts(self._files)
+        chosen: list[str] = []
+        size = 0
+        for name in sorted(self._texts, reverse=True):  # names sort by date: latest first
+            if name != file_name and size < ARCHIVE_CHARS:
+                chosen.append(self._texts[name])
+                size += len(self._texts[name])
+        log.info("repair learns from the archive files=%d chars=%d", len(chosen), size)
+        return "\n".join(chosen)
+
+
+def _clean_texts(files: Sequence[Path]) -> dict[str, str]:
+    texts = {}
+    for path in files:
+        try:
+            if path.stat().st_size > MAX_ISSUE_BYTES:
+                continue
+            text = clean_text(path.read_bytes())
+        except OSError:  # gone or unreadable: the scan reports it, the archive does without
+            continue
+        if text is not None:
+            texts[path.name] = text
+    return texts
+
+
 def ingest_directory(
     engine: Engine, issues_dir: Path, *, settle: float = 0.0, complete: Collection[str] = ()
 ) -> ScanReport:
@@ -134,6 +178,7 @@ def ingest_directory(
     report = ScanReport()
     files = issue_files(issues_dir)
     present = {path.name for path in files}
+    archive = FolderArchive(files)
     with Session(engine) as session:
         known = storage.stored_hashes(session)
         owners = {record.id: record.file_name for record in storage.list_issues(session, 10**6)}
@@ -169,7 +214,9 @@ def ingest_directory(
             continue
         try:
             with Session(engine) as session:
-                result = _ingest_file(session, path.name, data, known, owners, present, claimed)
+                result = _ingest_file(
+                    session, path.name, data, known, owners, present, claimed, archive
+                )
                 if fresh and result.status == FileStatus.NEW and result.issue_id:
                     # in the same transaction: no moment, not even after a crash, when
                     # the archive counts as waiting to be broadcast
@@ -201,6 +248,7 @@ def _ingest_file(
     owners: dict[str, str],
     present: set[str],
     claimed: dict[str, str],
+    archive: FolderArchive,
 ) -> FileResult:
     digest = file_hash(data)
     if known.get(name) == digest:
@@ -217,7 +265,7 @@ def _ingest_file(
         )
     try:
         _check_size(data)
-        read = read_issue_file(data, file_name=name)
+        read = read_issue_file(data, file_name=name, archive=archive.without(name))
     except FileProblem as error:
         storage.record_bad_file(session, name, digest, str(error), problem=error.problem)
         return FileResult(name, FileStatus.BAD, reason=str(error), problem=error.problem)

