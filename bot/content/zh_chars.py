@@ -36,7 +36,7 @@ ORDER = 3
 # so it is not kept: three quarters of the trigrams, a third of the load time.
 _DISCOUNT = {1: 0.75, 2: 1.5}
 _TAG = re.compile(r"/[a-z]+")
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 # The power law is fitted to the mean count, in the corpus, of the pairs in each stretch of
 # the list a quarter of a natural log long (places 1000–1284, …); stretches of fewer pairs
 # are too noisy to count.
@@ -172,7 +172,8 @@ def add_ranked_pairs(
     """
     intercept, slope = law
     counts = dict(model.counts)
-    contexts = dict(model.contexts)
+    # Trigrams are no context of anything (the corpus's table served as both).
+    contexts = {gram: seen for gram, seen in model.contexts.items() if len(gram) < ORDER}
     kept = dict(model.kept)
     discount = _DISCOUNT[1]
     for place, pair in ranked:

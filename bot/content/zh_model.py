@@ -23,36 +23,6 @@ from pathlib import Path
 
 import msgpack
 
-# Punctuation a Chinese text uses, with a rough share of all characters: the dictionary has no
-# punctuation, yet a damaged `、` must beat the rare ideographs it could also have been.
-_PUNCTUATION_SHARE = {
-    "，": 0.05,
-    "。": 0.03,
-    "、": 0.01,
-    "“": 0.005,
-    "”": 0.005,
-    "：": 0.005,
-    "（": 0.004,
-    "）": 0.004,
-    "「": 0.002,
-    "」": 0.002,
-    "！": 0.002,
-    "？": 0.002,
-    "；": 0.0015,
-    "《": 0.0015,
-    "》": 0.0015,
-    "…": 0.001,
-    "—": 0.001,
-    "【": 0.0005,
-    "】": 0.0005,
-    "·": 0.0005,
-    "‘": 0.0005,
-    "’": 0.0005,
-    "％": 0.0002,
-    "～": 0.0002,
-}
-
-
 _UNSEEN = 1e-9
 
 
@@ -67,11 +37,8 @@ class WordModel:
 
     def char_score(self, char: str) -> float:
         """Score `char` as a one-character word."""
-        score = self.logp.get(char)
-        if score is not None:
-            return score
-        share = _PUNCTUATION_SHARE.get(char)
-        return math.log(share) if share is not None else self.unknown
+        # JioNLP's list counts punctuation too, so `、` beats the rare ideographs it competes with.
+        return self.logp.get(char, self.unknown)
 
 
 def parse_cbpack(pack: list[object]) -> dict[str, float]:

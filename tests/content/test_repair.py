@@ -245,7 +245,8 @@ def test_model_sources_parse() -> None:
     assert parse_distribution(['["的", 3]', "", '["华为", 1]']) == {"的": 0.75, "华为": 0.25}
     model = build_model({"的": 0.5}, {"的": 0.1, "是": 0.2})
     assert math.isclose(model.logp["的"], math.log(0.3))
-    assert model.char_score("，") > model.char_score("㐀")
+    assert model.char_score("是") == math.log(0.1)
+    assert model.char_score("歟") == model.unknown
 
 
 def test_mojibake_in_the_word_lists_stays_rare() -> None:
@@ -253,6 +254,8 @@ def test_mojibake_in_the_word_lists_stays_rare() -> None:
     # one must never outrank the real character it competes with as a candidate.
     model = load_model()
     assert model.char_score("琴") > model.char_score("紝") + 3
+    # Punctuation is counted too: a damaged `、` must beat the rare ideographs it could be.
+    assert model.char_score("、") > model.char_score("㐀") + 3
 
 
 # A toy tagged corpus: 与 joins nouns, 不 comes before verbs.
