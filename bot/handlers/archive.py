@@ -124,8 +124,10 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     t = texts_of(update, context)
     message = update.effective_message
     argument = command_argument(message.text or "") if message else ""
-    issue_id, period = normalize_issue_id(argument), issue_period(argument)
     named = named_issues(argument)
+    if len(named) == 1:  # one issue named twice (`20210305 20210305`) is that issue
+        argument, named = named[0], []
+    issue_id, period = normalize_issue_id(argument), issue_period(argument)
     services = services_of(context)
     published_only = published_only_for(update, services)
     with services.session() as session:

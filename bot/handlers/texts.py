@@ -71,6 +71,10 @@ class Texts:
     already_keywords: str
     keyword_too_long: str
     too_many_keywords: str
+    too_many_to_drop: str
+    subscribe_no_keyword: str
+    unsubscribe_no_keyword: str
+    see_subscriptions: str
     too_many_followed: str
     subscribe_hint: str
     unsubscribed_all: str
@@ -216,6 +220,16 @@ EN = Texts(
         "Try a shorter word, e.g. <code>/subscribe GPT</code>."
     ),
     too_many_keywords="Please follow at most {limit} keywords at once.",
+    too_many_to_drop="Please drop at most {limit} keywords at once.",
+    subscribe_no_keyword=(
+        "There is no keyword in that. Try <code>/subscribe GPT</code>, "
+        "or /subscribe alone for every issue."
+    ),
+    unsubscribe_no_keyword=(
+        "There is no keyword in that. Try <code>/unsubscribe GPT</code>, "
+        "or /unsubscribe alone to stop everything."
+    ),
+    see_subscriptions="/subscriptions lists what this chat follows.",
     too_many_followed=(
         "This chat would follow {count} keywords; at most {limit}. "
         "Drop some first, e.g. <code>/unsubscribe GPT</code>."
@@ -392,6 +406,14 @@ ZH = Texts(
         "请换个短一点的词，例如 <code>/subscribe GPT</code>。"
     ),
     too_many_keywords="一次最多关注 {limit} 个关键词。",
+    too_many_to_drop="一次最多取消 {limit} 个关键词。",
+    subscribe_no_keyword=(
+        "这里面没有关键词。试试 <code>/subscribe GPT</code>，或只发 /subscribe 订阅每一期。"
+    ),
+    unsubscribe_no_keyword=(
+        "这里面没有关键词。试试 <code>/unsubscribe GPT</code>，或只发 /unsubscribe 取消全部订阅。"
+    ),
+    see_subscriptions="发 /subscriptions 查看本聊天关注的内容。",
     too_many_followed=(
         "这样本聊天会关注 {count} 个关键词，最多 {limit} 个。"
         "请先取消一些，例如 <code>/unsubscribe GPT</code>。"

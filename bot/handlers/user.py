@@ -12,6 +12,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import storage
+from bot.content.split import TEXT_LIMIT
 from bot.delivery.broadcast import follow_changed_subscription
 from bot.handlers import keyboards
 from bot.handlers.common import (
@@ -41,6 +42,7 @@ from bot.handlers.views import (
     unfollow_terms,
 )
 from bot.services import Services
+from bot.storage.text import without_invisible
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,14 @@ UNFOLLOWED = "no longer followed"  # ...and those the chat's narrower subscripti
 def _terms(update: Update) -> list[str]:
     message = update.effective_message
     return parse_terms(command_argument(message.text or "")) if message else []
+
+
+def _holds_no_keyword(update: Update, keywords: Sequence[str]) -> bool:
+    """Whether the reader wrote something after the command but no keyword (`""`, `「」`):
+    that must not read as the command alone, which means every issue."""
+    message = update.effective_message
+    written = without_invisible(command_argument(message.text or "")) if message else ""
+    return not keywords and bool(written.strip())
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,6 +125,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, refusal)
         return
     keywords = _terms(update)
+    if _holds_no_keyword(update, keywords):
+        await reply(update, t.subscribe_no_keyword)
+        return
     if len(keywords) > MAX_KEYWORDS_AT_ONCE:
         await reply(update, t.too_many_keywords.format(limit=MAX_KEYWORDS_AT_ONCE))
         return
@@ -149,6 +162,12 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, refusal)
         return
     keywords = _terms(update)
+    if _holds_no_keyword(update, keywords):
+        await reply(update, t.unsubscribe_no_keyword)
+        return
+    if len(keywords) > MAX_KEYWORDS_AT_ONCE:
+        await reply(update, t.too_many_to_drop.format(limit=MAX_KEYWORDS_AT_ONCE))
+        return
     with services_of(context).session() as session:
         chat_id = register_chat(session, update)
         if not keywords:
@@ -169,7 +188,10 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                     lines += [t.following_nothing_now, t.subscribe_hint]
             if missing:
                 lines.append(t.keywords_not_followed.format(keywords=quoted_list(missing, t)))
-                lines.append(subscriptions_text(t, storage.subscription_labels(session, chat_id)))
+                listed = subscriptions_text(t, storage.subscription_labels(session, chat_id))
+                # Long keywords, missing and followed, could pass Telegram's limit together.
+                fits = len("\n".join([*lines, listed])) <= TEXT_LIMIT
+                lines.append(listed if fits else t.see_subscriptions)
             text = "\n".join(lines)
     await reply(update, text)
 

@@ -210,6 +210,27 @@ async def test_an_old_drop_button_never_drops_a_keyword_followed_since(
         assert storage.subscriptions_of(session, chat.chat_id) == ["芯片"]
 
 
+async def test_an_argument_without_keywords_and_a_long_unsubscribe_get_a_short_answer(
+    fakegram: Fakegram, running_bot: BotProcess
+) -> None:
+    chat = await reader(fakegram, 1203)
+    await chat.answer("/subscribe GPT")
+    # Something written, no keyword in it: not the command alone (every issue, or stop all).
+    assert (await chat.answer("/subscribe 「」")).startswith("There is no keyword in that.")
+    assert (await chat.answer('/unsubscribe ""')).startswith("There is no keyword in that.")
+    with database(running_bot)() as session:
+        assert storage.subscriptions_of(session, 1203) == ["gpt"]
+    many = " ".join(f"w{i}" for i in range(21))
+    assert await chat.answer(f"/unsubscribe {many}") == "Please drop at most 20 keywords at once."
+    # 50 followed and 20 missing keywords of the longest kind: the list would pass 4096.
+    longest = [f"{i:02d}" + "k" * 62 for i in range(70)]
+    for start in (0, 20, 40):
+        await chat.answer("/subscribe " + " ".join(longest[start : start + 20][: 50 - start]))
+    answer = await chat.answer("/unsubscribe " + " ".join(longest[50:]))
+    assert answer.startswith("This chat does not follow “50kkk")
+    assert answer.endswith("/subscriptions lists what this chat follows.")
+
+
 async def test_subscribe_keywords_subscriptions_and_unsubscribe(
     fakegram: Fakegram, running_bot: BotProcess
 ) -> None:
@@ -444,6 +465,9 @@ async def test_issue_sends_one_and_bad_ids_get_helpful_replies(
     assert [b["callback_data"] for b in buttons(several)] == ["i:20210305", "i:20210219"]
     (header,) = await chat.say("/issue 2021-01-14")  # a date written the usual way works too
     assert header["text"] == shown(expected_messages("20210114")[0])
+    other = await reader(fakegram, 1602)
+    (twice,) = await other.say("/issue 20210219 2021-02-19")  # one issue, named twice
+    assert twice["text"] == shown(expected_messages("20210219")[0])
 
 
 async def test_issue_for_a_year_or_month_lists_or_sends_and_a_miss_offers_the_nearest(
