@@ -565,6 +565,10 @@ def reword_headers(session: Session, issue_id: str, texts: Mapping[int, str]) ->
     return changed
 
 
+# Why a keyword header still queued was dropped: the reader asked for the whole issue.
+WHOLE_ISSUE_ASKED = "whole issue asked for"
+
+
 def requeue_deliveries(
     session: Session,
     chat_id: int,
@@ -593,6 +597,14 @@ def requeue_deliveries(
     # A copy part way here goes on: the rest is flagged, not resent.
     again = wanted if resumed is None else [index for index in wanted if index >= resumed]
     enqueue_deliveries(session, issue_id, {chat_id: again}, item_numbers=item_numbers, now=now)
+    if 0 in wanted:  # the whole issue, its own header first: a keyword header would come last
+        drop_pending(
+            session,
+            WHOLE_ISSUE_ASKED,
+            col(Delivery.chat_id) == chat_id,
+            col(Delivery.issue_id) == issue_id,
+            col(Delivery.message_index) == HEADER_INDEX,
+        )
     asked = (*mine, col(Delivery.message_index).in_(again))
     session.exec(
         update(Delivery)

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.content.types import Issue
 from bot.delivery.broadcast import broadcast_notice
@@ -24,6 +24,7 @@ from bot.storage import (
     upsert_chat,
     upsert_issue,
 )
+from bot.storage.models import HEADER_INDEX
 from bot.storage.outbox import mark_sent_many
 from tests.storage.factories import make_issue
 
@@ -73,6 +74,24 @@ def test_a_subscriber_asking_for_the_issue_on_its_way_gets_it_first(session: Ses
     requeue_deliveries(session, 21, NEW, [0, 1, 2])  # chat 21 asks for it meanwhile
     session.commit()
     assert _keys(claim_pending(session, 5, now=T0))[0] == (21, NEW, 0)
+
+
+def test_a_keyword_reader_asking_for_the_whole_issue_gets_no_header_after_it(
+    session: Session,
+) -> None:
+    _setup(session, [1])
+    enqueue_deliveries(session, NEW, {1: [2]}, item_numbers=[None, 1, 2], headers={1: "🔔 kw"})
+    requeue_deliveries(session, 1, NEW, [0, 1, 2], item_numbers=[None, 1, 2])  # /latest
+    session.commit()
+    order = []
+    while claimed := claim_pending(session, 10, now=T0):
+        order += [d.message_index for d in claimed]
+        _settle(session, claimed)
+    assert order == [0, 1, 2]  # the header introduced an item the issue now brings anyway
+    header = session.exec(
+        select(Delivery).where(Delivery.chat_id == 1, Delivery.message_index == HEADER_INDEX)
+    ).one()
+    assert (header.status, header.last_error) == ("dropped", "whole issue asked for")
 
 
 def test_notices_first_then_the_copy_queued_first_then_lowest_index(session: Session) -> None:
