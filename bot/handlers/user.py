@@ -55,12 +55,19 @@ def _terms(update: Update) -> list[str]:
     return parse_terms(command_argument(message.text or "")) if message else []
 
 
-def _holds_no_keyword(update: Update, keywords: Sequence[str]) -> bool:
-    """Whether the reader wrote something after the command but no keyword (`""`, `「」`):
-    that must not read as the command alone, which means every issue."""
+def _keywords_refusal(
+    update: Update, keywords: Sequence[str], no_keyword: str, too_many: str
+) -> str | None:
+    """Why the keywords after the command are not taken, if they are not: something written
+    but no keyword in it (`""`, `「」`), which must not read as the command alone (every
+    issue, or stop everything); or more than MAX_KEYWORDS_AT_ONCE."""
     message = update.effective_message
     written = without_invisible(command_argument(message.text or "")) if message else ""
-    return not keywords and bool(written.strip())
+    if not keywords and written.strip():
+        return no_keyword
+    if len(keywords) > MAX_KEYWORDS_AT_ONCE:
+        return too_many.format(limit=MAX_KEYWORDS_AT_ONCE)
+    return None
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,11 +132,8 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, refusal)
         return
     keywords = _terms(update)
-    if _holds_no_keyword(update, keywords):
-        await reply(update, t.subscribe_no_keyword)
-        return
-    if len(keywords) > MAX_KEYWORDS_AT_ONCE:
-        await reply(update, t.too_many_keywords.format(limit=MAX_KEYWORDS_AT_ONCE))
+    if refusal := _keywords_refusal(update, keywords, t.subscribe_no_keyword, t.too_many_keywords):
+        await reply(update, refusal)
         return
     for keyword in keywords:
         try:
@@ -162,11 +166,8 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, refusal)
         return
     keywords = _terms(update)
-    if _holds_no_keyword(update, keywords):
-        await reply(update, t.unsubscribe_no_keyword)
-        return
-    if len(keywords) > MAX_KEYWORDS_AT_ONCE:
-        await reply(update, t.too_many_to_drop.format(limit=MAX_KEYWORDS_AT_ONCE))
+    if refusal := _keywords_refusal(update, keywords, t.unsubscribe_no_keyword, t.too_many_to_drop):
+        await reply(update, refusal)
         return
     with services_of(context).session() as session:
         chat_id = register_chat(session, update)
