@@ -24,8 +24,8 @@ from bot.content.zh_model import WordModel
 from bot.content.zh_pos import CLASSES, NOUN, NUMERAL, PUNCTUATION, UNKNOWN, PosModel
 
 # How much the character model counts against the word model; tuned on seed 000 and the
-# damaged samples together with CLASS_WEIGHT, last when it became a trigram (0.5 tied with
-# 0.45 and beat 0.4 and 0.6).
+# damaged samples together with CLASS_WEIGHT, last when jiojio's pairs came in (0.6 beat 0.5
+# on seed 000, and 0.7 on the samples).
 CHAR_WEIGHT = 0.6
 # How much the word-class transitions count (1.2 beat 0.3 to 3 on the damaged samples, and
 # 1.0 and 1.5 with the trigram).

@@ -15,7 +15,6 @@ seen it as often as it sees, on average, the pairs at that place in the list: a 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import string
@@ -36,7 +35,11 @@ ORDER = 3
 # so it is not kept: three quarters of the trigrams, a third of the load time.
 _DISCOUNT = {1: 0.75, 2: 1.5}
 _TAG = re.compile(r"/[a-z]+")
-_CACHE_VERSION = 2
+# Whitespace but line ends: the lattice scores across it, so n-grams are counted across it.
+_SPACES = re.compile(r"[^\S\n]+")
+# A pair feature as an item of a JSON list of strings (after `[` or `, `).
+_PAIR_FEATURE = re.compile(r'(?<=[\[ ])"cd([^"\\])\.([^"\\])"')
+_CACHE_VERSION = 3
 # The power law is fitted to the mean count, in the corpus, of the pairs in each stretch of
 # the list a quarter of a natural log long (places 1000–1284, …); stretches of fewer pairs
 # are too noisy to count.
@@ -126,13 +129,25 @@ def count_corpus(corpus: str) -> CharModel:
 
 def read_ranked_pairs(features: Path) -> list[tuple[int, str]]:
     """jiojio's pair features (`cd仍.面`: a character, then the next) with their place in its
-    feature list, which it sorted by how often each feature was seen."""
-    names = json.loads(features.read_text(encoding="utf-8"))["feature_to_idx"]
-    return [
-        (place, name[2] + name[4])
-        for place, name in enumerate(names)
-        if len(name) == 5 and name.startswith("cd") and name[3] == "."
-    ]
+    feature list, which it sorted by how often each feature was seen.
+
+    The pairs are found in the file's text, and a place is the count of the list's separators
+    before it: parsed as JSON, its five million strings would take 500 MB. (Inside a string a
+    quote is escaped, so `", "` only ever separates two.) Pairs with an escaped character (a
+    quote, a backslash) or whitespace, which is never scored, are left out.
+    """
+    text = features.read_text(encoding="utf-8")
+    start = text.index("[", text.index('"feature_to_idx"')) + 1
+    pairs: list[tuple[int, str]] = []
+    place, counted_to = 0, start
+    for found in _PAIR_FEATURE.finditer(text, start):
+        # Up to and with the pair's opening quote, the last character of its separator.
+        place += text.count('", "', counted_to, found.start() + 1)
+        counted_to = found.start() + 1
+        pair = found.group(1) + found.group(2)
+        if not any(char.isspace() for char in pair):
+            pairs.append((place, pair))
+    return pairs
 
 
 def fit_power_law(
@@ -176,13 +191,16 @@ def add_ranked_pairs(
     contexts = {gram: seen for gram, seen in model.contexts.items() if len(gram) < ORDER}
     kept = dict(model.kept)
     discount = _DISCOUNT[1]
-    for place, pair in ranked:
-        pair = normalise(pair)
-        if "\n" in pair:
-            continue
-        seen = math.exp(intercept + slope * math.log(place + 1))
+    added: dict[str, float] = {}
+    for place, pair in ranked:  # folded, several pairs of the list are one (`1月`, `2月`)
+        folded = normalise(pair)
+        added[folded] = added.get(folded, 0.0) + math.exp(intercept + slope * math.log(place + 1))
+    for pair, seen in added.items():
         before = counts.get(pair, 0.0)
-        counts[pair] = before + seen
+        # Seen no more often than the discount, a pair new to the corpus still scores 0: half
+        # the list, left out of the table.
+        if before or seen > discount:
+            counts[pair] = before + seen
         # An occurrence of its first character the corpus did not have.
         contexts[pair[0]] = contexts.get(pair[0], 0.0) + seen
         kept[pair[0]] = kept.get(pair[0], 0.0) + _gain(before, seen, discount)
@@ -191,9 +209,9 @@ def add_ranked_pairs(
 
 def add_text(model: CharModel, text: str, times: int) -> CharModel:
     """`model` with the n-grams of running `text` (the editor's other issues) counted `times`
-    over, spaces ignored. A trigram the corpus saw no more often than its discount was not
-    kept, so its count starts from the text's."""
-    folded = normalise(text.replace(" ", ""))
+    over, whitespace within lines ignored. A trigram the corpus saw no more often than its
+    discount was not kept, so its count starts from the text's."""
+    folded = normalise(_SPACES.sub("", text))
     counts = dict(model.counts)
     contexts = dict(model.contexts)
     kept = dict(model.kept)

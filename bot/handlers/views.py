@@ -144,7 +144,8 @@ def issue_period(text: str) -> str | None:
 
 def named_issues(text: str) -> list[str]:
     """The issue ids and periods `text` names when it names several (`20210305 20210219`), in
-    order; [] when it names one (`2021 3 5` is one date) or anything else."""
+    order and each once (so one, if the same is named twice); [] when it names one (`2021 3 5`
+    is one date) or anything else."""
     if _day(normalize_issue_id(text)) or issue_period(text):
         return []
     parts = [part for part in _ID_SEPARATORS.split(text.strip()) if part]

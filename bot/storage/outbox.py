@@ -584,6 +584,9 @@ def requeue_deliveries(
     pending again. Except while a copy of these very messages is half way to the chat (sent
     up to a point, pending from there on, as a reader asking twice in a row causes): then that
     copy goes on, and sending its start again would put a second header in the middle of it.
+    A keyword header still queued for the chat is dropped when the whole issue is asked for
+    (index 0, its own header, among `indices`): it would arrive after the issue, introducing
+    nothing.
     """
     wanted = sorted(set(indices))
     # One time for the whole copy, new rows and rows queued again: the chat's queue goes by it.

@@ -504,7 +504,7 @@ def test_a_header_still_to_be_sent_counts_the_items_an_edit_leaves_it(
 ) -> None:
     path = _broadcast_to(engine, tmp_path, {2: ["第二条", "正文三"], 3: ["第一条"]})
     with Session(engine) as session:
-        request_for_chat(session, 3, "20210901", None)  # chat 3 asked for the whole issue too
+        request_for_chat(session, 3, "20210901", [3])  # chat 3 asked for item 3 too
         session.commit()
     assert _header_lines(engine) == {
         2: "本期 3 条中有 2 条提到你关注的「正文三」、「第二条」",
@@ -545,14 +545,16 @@ def test_a_header_names_only_the_keywords_of_the_items_it_introduces(
         # name it.
         storage.subscribe(session, 2, ["正文三"])
         follow_changed_subscription(session, 2, "no longer followed")
-        # Chat 3 asked for the whole issue, then stopped following 第二条: its header would
-        # introduce nothing it follows, and goes; the items it asked for still come.
+        # Chat 3 asked for the whole issue (its header goes: the issue's own comes first),
+        # then stopped following 第二条; the items it asked for still come.
         request_for_chat(session, 3, "20210901", None)
         storage.subscribe(session, 3, ["第九条"])
         storage.unsubscribe(session, 3, "第二条")
         follow_changed_subscription(session, 3, "no longer followed")
         session.commit()
-        chat_3 = sorted(key[1] for key in _rows(session) if key[0] == 3)
+        rows = _rows(session)
+        chat_3 = sorted(index for chat, index in rows if chat == 3 and index >= 0)
+        assert rows[(3, -1)][1] == "dropped"
     assert _header_lines(engine) == {2: "本期 3 条中有 1 条提到你关注的「第二条」"}
     assert chat_3 == [0, 1, 2, 3]
 
@@ -575,10 +577,13 @@ def _broadcast_to(engine: Engine, issues: Path, following: dict[int, list[str]])
 
 
 def _header_lines(engine: Engine) -> dict[int, str]:
-    """The count line of each chat's keyword header, as the sender would send it."""
+    """The count line of each chat's keyword header still to be sent, as it would be sent."""
     with Session(engine) as session:
         rows = session.exec(
-            select(storage.Delivery).where(storage.Delivery.message_index == -1)
+            select(storage.Delivery).where(
+                storage.Delivery.message_index == -1,
+                storage.Delivery.status == storage.DeliveryStatus.PENDING.value,
+            )
         ).all()
         return {row.chat_id: (row.text or "").split("\n")[1] for row in rows}
 
