@@ -172,7 +172,7 @@ def _ingest(settings: Settings) -> int:
 
 
 def _preview(path: Path, *, html: bool) -> int:
-    from bot.ingest import MAX_ISSUE_BYTES, FolderArchive, issue_files
+    from bot.ingest import MAX_ISSUE_BYTES, FolderArchive
 
     try:
         data = path.read_bytes()
@@ -180,7 +180,7 @@ def _preview(path: Path, *, html: bool) -> int:
             raise FileProblem("too_large", size=len(data), limit=MAX_ISSUE_BYTES)
         # The file's folder is the archive a damaged file is repaired with, as by the scan of
         # the issues folder it is in.
-        archive = FolderArchive(issue_files(path.parent)).without(path.name)
+        archive = FolderArchive(path.parent).without(path.name)
         issue = read_issue(data, file_name=path.name, archive=archive)
     except OSError as error:
         return _fail(f"cannot read {path}: {error.strerror or error}")

@@ -127,42 +127,47 @@ def issue_files(issues_dir: Path) -> list[Path]:
 
 
 class FolderArchive:
-    """The clean text of a folder's issue files, for the repair of a damaged one: read once,
-    and only when a repair asks (most scans repair nothing)."""
+    """The clean text of a folder's issue files, for the repair of a damaged one: the folder
+    is listed and its files read only when a repair asks (most scans repair nothing), each
+    file at most once, the latest (by name: names sort by date) first."""
 
-    def __init__(self, files: Sequence[Path]) -> None:
-        self._files = files
-        self._texts: dict[str, str] | None = None
+    def __init__(self, folder: Path, files: Sequence[Path] | None = None) -> None:
+        self._folder = folder
+        self._files = files  # the scan's listing, else listed when first needed
+        self._texts: dict[str, str | None] = {}  # file name → clean text, None if not clean
 
     def without(self, file_name: str) -> Archive:
-        """The archive for repairing `file_name`: the latest other files, up to ARCHIVE_CHARS."""
+        """The archive for repairing `file_name`: the latest other files, until ARCHIVE_CHARS."""
         return partial(self._text_without, file_name)
 
     def _text_without(self, file_name: str) -> str:
-        if self._texts is None:
-            self._texts = _clean_texts(self._files)
         chosen: list[str] = []
         size = 0
-        for name in sorted(self._texts, reverse=True):  # names sort by date: latest first
-            if name != file_name and size < ARCHIVE_CHARS:
-                chosen.append(self._texts[name])
-                size += len(self._texts[name])
+        for path in sorted(self._listing(), key=lambda path: path.name, reverse=True):
+            if size >= ARCHIVE_CHARS:
+                break
+            if path.name != file_name and (text := self._text_of(path)) is not None:
+                chosen.append(text)
+                size += len(text)
         log.info("repair learns from the archive files=%d chars=%d", len(chosen), size)
         return "\n".join(chosen)
 
+    def _listing(self) -> Sequence[Path]:
+        if self._files is None:
+            try:
+                self._files = issue_files(self._folder)
+            except OSError:  # the repair does without; the file itself was read
+                self._files = []
+        return self._files
 
-def _clean_texts(files: Sequence[Path]) -> dict[str, str]:
-    texts = {}
-    for path in files:
-        try:
-            if path.stat().st_size > MAX_ISSUE_BYTES:
-                continue
-            text = clean_text(path.read_bytes())
-        except OSError:  # gone or unreadable: the scan reports it, the archive does without
-            continue
-        if text is not None:
-            texts[path.name] = text
-    return texts
+    def _text_of(self, path: Path) -> str | None:
+        if path.name not in self._texts:
+            try:
+                small = path.stat().st_size <= MAX_ISSUE_BYTES
+                self._texts[path.name] = clean_text(path.read_bytes()) if small else None
+            except OSError:  # gone or unreadable: the scan reports it, the archive does without
+                self._texts[path.name] = None
+        return self._texts[path.name]
 
 
 def ingest_directory(
@@ -178,7 +183,7 @@ def ingest_directory(
     report = ScanReport()
     files = issue_files(issues_dir)
     present = {path.name for path in files}
-    archive = FolderArchive(files)
+    archive = FolderArchive(issues_dir, files)
     with Session(engine) as session:
         known = storage.stored_hashes(session)
         owners = {record.id: record.file_name for record in storage.list_issues(session, 10**6)}

@@ -11,6 +11,9 @@ characters, so `十` follows almost anything. Recent text knows better: jiojio's
 38 times as a feature, most common first. Each such pair is added as if People's Daily had
 seen it as often as it sees, on average, the pairs at that place in the list: a power law
 (Zipf's) fitted over all the pairs in the list. Trigrams still come from the corpus alone.
+
+`add_text` counts more running text in, n-grams of every order: the repair's archive, the
+editor's other issues (see `bot.content.repair`).
 """
 
 from __future__ import annotations
@@ -37,8 +40,10 @@ _DISCOUNT = {1: 0.75, 2: 1.5}
 _TAG = re.compile(r"/[a-z]+")
 # Whitespace but line ends: the lattice scores across it, so n-grams are counted across it.
 _SPACES = re.compile(r"[^\S\n]+")
-# A pair feature as an item of a JSON list of strings (after `[` or `, `).
-_PAIR_FEATURE = re.compile(r'(?<=[\[ ])"cd([^"\\])\.([^"\\])"')
+# A pair feature as an item of a JSON list of strings (after `[` or `, `), in UTF-8: a
+# character is an ASCII byte other than a quote or backslash, or a lead byte and its tail.
+_CHAR = rb'(?:[^"\\\x80-\xff]|[\xc0-\xf7][\x80-\xbf]+)'
+_PAIR_FEATURE = re.compile(rb'(?<=[\[ ])"cd(' + _CHAR + rb")\.(" + _CHAR + rb')"')
 _CACHE_VERSION = 3
 # The power law is fitted to the mean count, in the corpus, of the pairs in each stretch of
 # the list a quarter of a natural log long (places 1000–1284, …); stretches of fewer pairs
@@ -69,8 +74,8 @@ class CharModel:
 
     counts: dict[str, float]  # n-gram → occurrences (fractional for jiojio's pairs)
     total: int
-    # context → its occurrences: the unigram and pair counts, plus jiojio's pairs,
-    # which teach what follows what but not how common a character is.
+    # context → its occurrences: the unigram and pair counts (the corpus's and the archive's),
+    # plus jiojio's pairs, which teach what follows what but not how common a character is.
     contexts: dict[str, float]
     # context → what its n-grams keep of its occurrences after discounting; the rest of its
     # share goes to the lower order, so the scores after a context sum to at most 1.
@@ -131,20 +136,20 @@ def read_ranked_pairs(features: Path) -> list[tuple[int, str]]:
     """jiojio's pair features (`cd仍.面`: a character, then the next) with their place in its
     feature list, which it sorted by how often each feature was seen.
 
-    The pairs are found in the file's text, and a place is the count of the list's separators
+    The pairs are found in the file's bytes, and a place is the count of the list's separators
     before it: parsed as JSON, its five million strings would take 500 MB. (Inside a string a
     quote is escaped, so `", "` only ever separates two.) Pairs with an escaped character (a
     quote, a backslash) or whitespace, which is never scored, are left out.
     """
-    text = features.read_text(encoding="utf-8")
-    start = text.index("[", text.index('"feature_to_idx"')) + 1
+    data = features.read_bytes()  # as bytes: a third of the memory of the text
+    start = data.index(b"[", data.index(b'"feature_to_idx"')) + 1
     pairs: list[tuple[int, str]] = []
     place, counted_to = 0, start
-    for found in _PAIR_FEATURE.finditer(text, start):
+    for found in _PAIR_FEATURE.finditer(data, start):
         # Up to and with the pair's opening quote, the last character of its separator.
-        place += text.count('", "', counted_to, found.start() + 1)
+        place += data.count(b'", "', counted_to, found.start() + 1)
         counted_to = found.start() + 1
-        pair = found.group(1) + found.group(2)
+        pair = (found.group(1) + found.group(2)).decode("utf-8")
         if not any(char.isspace() for char in pair):
             pairs.append((place, pair))
     return pairs
@@ -270,7 +275,7 @@ def _unpack(loaded: dict[str, Any]) -> CharModel:
 
 @cache
 def load_chars() -> CharModel:
-    """The packaged corpus and pair list counted on first use (about 5 s) and kept in the
+    """The packaged corpus and pair list counted on first use (about 15 s) and kept in the
     model cache (read back in under a second), then for the process's life."""
     # Double floats: jiojio's pairs are counted in fractions, and a context's occurrences
     # less what its n-grams keep must stay exact down to the discount.

@@ -12,7 +12,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import storage
-from bot.content.split import TEXT_LIMIT
+from bot.content.split import TEXT_LIMIT, visible_length
 from bot.delivery.broadcast import follow_changed_subscription
 from bot.handlers import keyboards
 from bot.handlers.common import (
@@ -191,7 +191,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 lines.append(t.keywords_not_followed.format(keywords=quoted_list(missing, t)))
                 listed = subscriptions_text(t, storage.subscription_labels(session, chat_id))
                 # Long keywords, missing and followed, could pass Telegram's limit together.
-                fits = len("\n".join([*lines, listed])) <= TEXT_LIMIT
+                fits = visible_length("\n".join([*lines, listed])) <= TEXT_LIMIT
                 lines.append(listed if fits else t.see_subscriptions)
             text = "\n".join(lines)
     await reply(update, text)

@@ -636,3 +636,20 @@ def _lines(seed: str) -> list[str]:
 
 def _archive_chars() -> int:
     return sum(len(seed_path(seed).read_text(encoding="utf-8")) for seed in ("002", "003", "004"))
+
+
+def test_the_archive_is_the_latest_clean_other_files_up_to_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, text in [("20210101.md", "一月"), ("20210201.md", "二月"), ("20210301.md", "三月")]:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "20210401.md").write_bytes(seed_path("000").read_bytes())  # damaged
+    (tmp_path / "20210501.md").write_bytes(b"x" * (ingest.MAX_ISSUE_BYTES + 1))  # not an issue
+    archive = ingest.FolderArchive(tmp_path)
+    # Not the file repaired, nor a damaged or oversized one; the latest first.
+    assert archive.without("20210301.md")() == "二月\n一月"
+    (tmp_path / "20210201.md").unlink()  # read once: gone since, still counted
+    monkeypatch.setattr(ingest, "ARCHIVE_CHARS", 2)
+    assert archive.without("20210401.md")() == "三月"
+    assert archive.without("nothing.md")() == "三月"
+    assert ingest.FolderArchive(tmp_path / "gone").without("a.md")() == ""
