@@ -31,8 +31,9 @@ def _damage(text: str, page: str) -> str:
 def _inputs() -> dict[str, tuple[str, str | None, str]]:
     """Each input with its original where that is known (the damaged seed, our samples), and
     the archive it is repaired with."""
-    seeds = {p.name[:3]: p.read_text(encoding="utf-8") for p in (FIXTURES / "seeds").glob("*")}
-    names = {p.name[:3]: p.name for p in (FIXTURES / "seeds").glob("*")}
+    paths = {p.name[:3]: p for p in (FIXTURES / "seeds").glob("*")}
+    seeds = {prefix: path.read_text(encoding="utf-8") for prefix, path in paths.items()}
+    names = {prefix: path.name for prefix, path in paths.items()}
     inputs: dict[str, tuple[str, str | None, str]] = {}
     for prefix in sorted(seeds):
         original = seeds["001"] if prefix == "000" else None

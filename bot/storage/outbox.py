@@ -591,22 +591,15 @@ def requeue_deliveries(
     wanted = sorted(set(indices))
     # One time for the whole copy, new rows and rows queued again: the chat's queue goes by it.
     now = utcnow()
-    mine = (
-        col(Delivery.chat_id) == chat_id,
-        col(Delivery.issue_id) == issue_id,
-        col(Delivery.message_index).in_(wanted),
-    )
+    of_chat = (col(Delivery.chat_id) == chat_id, col(Delivery.issue_id) == issue_id)
+    mine = (*of_chat, col(Delivery.message_index).in_(wanted))
     resumed = _resumed_from(session, chat_id, issue_id, wanted)
     # A copy part way here goes on: the rest is flagged, not resent.
     again = wanted if resumed is None else [index for index in wanted if index >= resumed]
     enqueue_deliveries(session, issue_id, {chat_id: again}, item_numbers=item_numbers, now=now)
     if 0 in wanted:  # the whole issue, its own header first: a keyword header would come last
         drop_pending(
-            session,
-            WHOLE_ISSUE_ASKED,
-            col(Delivery.chat_id) == chat_id,
-            col(Delivery.issue_id) == issue_id,
-            col(Delivery.message_index) == HEADER_INDEX,
+            session, WHOLE_ISSUE_ASKED, *of_chat, col(Delivery.message_index) == HEADER_INDEX
         )
     asked = (*mine, col(Delivery.message_index).in_(again))
     session.exec(
